@@ -1,0 +1,3 @@
+from autodiff.cli import main
+
+main()

@@ -1,0 +1,135 @@
+"""The command line: thin typer commands over the library.
+
+Each command lives in a module of its own; this module builds the app, reads
+the command line so that expressions are never mistaken for options, and is
+the one place where library errors become messages and exit codes.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+import typer
+import typer.main
+
+from .. import __version__
+from ..errors import AutodiffError, EvaluationError, ExpressionError, UsageError
+from . import grad
+
+app = typer.Typer(
+    name="autodiff",
+    help="Differentiate expressions: values, gradients and pictures of the computation graph.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["--help", "-h"]},
+)
+app.command("grad", no_args_is_help=True)(grad.grad)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        print(f"autodiff {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", callback=_show_version, is_eager=True
+        ),
+    ] = False,
+) -> None:
+    """Differentiate expressions: values, gradients and pictures of the computation graph."""
+
+
+# Exit codes, the same for every command (docs/cli.md).
+EXIT_EVALUATION = 1
+EXIT_USAGE = 2
+EXIT_CHECK_FAILED = 3
+
+
+def exit_code(error: AutodiffError) -> int:
+    if isinstance(error, ExpressionError | UsageError):
+        return EXIT_USAGE
+    if isinstance(error, EvaluationError):
+        return EXIT_EVALUATION
+    return EXIT_EVALUATION
+
+
+def report(error: AutodiffError) -> None:
+    """One clear message on stderr; a syntax error also shows where."""
+    if isinstance(error, ExpressionError):
+        print(f"autodiff: syntax error: {error.message}", file=sys.stderr)
+        print(error.pointer(), file=sys.stderr)
+    else:
+        print(f"autodiff: error: {error}", file=sys.stderr)
+
+
+def arrange_arguments(args: Sequence[str], group: Any) -> list[str]:
+    """Put a command's options first and everything else after ``--``.
+
+    A token is an option only when it equals a declared option name (or is
+    ``--name=value``); anything else, ``-x**2`` and ``-w1*o`` included, is an
+    argument. Click alone would read a leading '-' as an option.
+    """
+    args = list(args)
+    head: list[str] = []
+    while args and args[0].startswith("-") and args[0] != "--":
+        head.append(args.pop(0))  # the app's own options: --help, --version
+    if not args:
+        return head
+    command = group.get_command(None, args[0])
+    head.append(args.pop(0))
+    if command is None:
+        return head + args
+    options = _declared_options(command)
+    chosen: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        token = args[i]
+        i += 1
+        if token == "--":
+            rest.extend(args[i:])
+            break
+        name, has_value, _ = token.partition("=")
+        if token in options:
+            chosen.append(token)
+            if options[token] and i < len(args):
+                chosen[-1] = f"{token}={args[i]}" if token.startswith("--") else token
+                if not token.startswith("--"):
+                    chosen.append(args[i])
+                i += 1
+        elif has_value and name.startswith("--") and options.get(name):
+            chosen.append(token)
+        else:
+            rest.append(token)
+    return head + chosen + (["--", *rest] if rest else [])
+
+
+def _declared_options(command: Any) -> dict[str, bool]:
+    """Every option name of a command, mapped to whether it takes a value."""
+    names: dict[str, bool] = {"--help": False, "-h": False}
+    for param in command.params:
+        if getattr(param, "param_type_name", "") != "option":
+            continue
+        takes_value = not (param.is_flag or param.count)
+        for name in (*param.opts, *param.secondary_opts):
+            names[name] = takes_value
+    return names
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    group = typer.main.get_command(app)
+    try:
+        group.main(arrange_arguments(args, group), prog_name="autodiff")
+    except AutodiffError as error:
+        report(error)
+        sys.exit(exit_code(error))

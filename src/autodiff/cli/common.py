@@ -1,0 +1,71 @@
+"""What several commands share: reading points, choosing an output format."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Iterable
+
+from ..errors import AutodiffError, UsageError
+from ..expression import MissingValueError, constant_value
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+# Split "x=1,y=pow(2, 0.5)" only at commas that start another NAME=.
+_NEXT_ASSIGNMENT = re.compile(r",(?=\s*[A-Za-z_][A-Za-z0-9_]*\s*=)")
+
+
+def parse_point(items: Iterable[str]) -> dict[str, float]:
+    """``--at x=3 --at y=pi/2,z=1e-3`` as a dict; values may be constant expressions."""
+    point: dict[str, float] = {}
+    for item in items:
+        for part in _NEXT_ASSIGNMENT.split(item):
+            name, equals, text = (s.strip() for s in part.partition("="))
+            if not equals:
+                raise UsageError(f"bad --at '{part}': expected NAME=VALUE, as in --at x=3")
+            if not name:
+                raise UsageError(f"bad --at '{part}': the name before '=' is missing")
+            if not _NAME.fullmatch(name):
+                raise UsageError(f"bad --at '{part}': '{name}' is not a variable name")
+            if not text:
+                raise UsageError(f"bad --at '{part}': the value after '=' is missing")
+            point[name] = _number(text, part)
+    return point
+
+
+def _number(text: str, part: str) -> float:
+    if _NUMBER.fullmatch(text):
+        value = float(text)
+    else:
+        try:
+            value = constant_value(text)
+        except AutodiffError:
+            raise UsageError(
+                f"bad --at '{part}': '{text}' is not a number or a constant expression"
+            ) from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise UsageError(f"bad --at '{part}': '{text}' is not a finite number")
+    return value
+
+
+def missing_value_hint(error: MissingValueError) -> UsageError:
+    return UsageError(f"{error}; add --at {error.name}=VALUE")
+
+
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def colour_allowed() -> bool:
+    return stdout_is_terminal() and "NO_COLOR" not in os.environ
+
+
+def choose_format(requested: str | None, allowed: Iterable[str]) -> str:
+    """The requested format, or the default: a table on a terminal, plain text in a pipe."""
+    allowed = list(allowed)
+    if requested is None:
+        return "table" if stdout_is_terminal() else "plain"
+    if requested not in allowed:
+        raise UsageError(f"unknown --format '{requested}' (choose from {', '.join(allowed)})")
+    return requested

@@ -1,0 +1,440 @@
+"""Text to Expression, and an Expression evaluated at a point.
+
+An Expression is a flat program in topological order: each step is a leaf
+(a variable or a constant, each appearing once) or a primitive applied to
+earlier steps. The LALR parser builds it bottom-up while it reduces, so no
+recursion grows with the size or the depth of the input.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from lark import Lark, Token, Transformer
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+
+from . import ops
+from .engine import Value, paused_gc
+from .errors import EvaluationError, ExpressionError, UsageError, format_number
+from .ops import Primitive
+
+
+class Step(NamedTuple):
+    """One step of the program: a leaf (op is None) or a primitive on earlier steps."""
+
+    op: Primitive | None
+    args: tuple[int, ...] = ()
+    name: str = ""  # a leaf's variable name or constant literal
+    value: float | None = None  # a constant's value; None for a variable
+
+    @property
+    def is_variable(self) -> bool:
+        return self.op is None and self.value is None
+
+
+class MissingValueError(UsageError):
+    """A variable of the expression has no value at the point."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no value for variable '{name}'")
+        self.name = name
+
+
+class Expression:
+    """A parsed formula, independent of any point."""
+
+    def __init__(self, steps: Sequence[Step], text: str | None = None) -> None:
+        if not steps:
+            raise ValueError("an expression needs at least one step")
+        self.steps: tuple[Step, ...] = tuple(steps)
+        self.variables: tuple[str, ...] = tuple(s.name for s in self.steps if s.is_variable)
+        self.text = text if text is not None else self.format()
+
+    def __repr__(self) -> str:
+        return f"Expression({self.format()!r})"
+
+    def __str__(self) -> str:
+        return self.format()
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def format(self, step: int = -1, limit: int | None = None) -> str:
+        """The expression (or the sub-expression at ``step``) in the language's syntax."""
+        return format_steps(self.steps, step % len(self.steps), limit)
+
+    def evaluate_all(self, point: Mapping[str, Any]) -> list[Value]:
+        """One Value per step, in program order; the last is the result."""
+        values: list[Value] = []
+        with paused_gc():
+            for step in self.steps:
+                if step.op is not None:
+                    values.append(_apply(step.op, [values[i] for i in step.args]))
+                elif step.value is None:
+                    if step.name not in point:
+                        raise MissingValueError(step.name)
+                    values.append(Value(_as_data(point[step.name]), label=step.name))
+                else:
+                    values.append(Value(step.value, label=step.name, requires_grad=False))
+        return values
+
+    def evaluate(self, point: Mapping[str, Any]) -> Value:
+        """The graph of Values at ``point``, ready for ``backward()``."""
+        return self.evaluate_all(point)[-1]
+
+    def gradient(self, point: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
+        """The value and every partial derivative, in order of first appearance.
+
+        With floats, a value or partial that is not finite raises
+        EvaluationError. With arrays (many points), value and partials are
+        arrays of the points' shape, NaN or infinite where undefined.
+        """
+        arrays = any(not isinstance(_as_data(v), float) for v in point.values())
+        if arrays:
+            import numpy as np
+
+            with np.errstate(all="ignore"):
+                values = self.evaluate_all(point)
+                values[-1].backward()
+            shape = np.broadcast_shapes(*(np.shape(point[n]) for n in self.variables))
+            value = np.broadcast_to(values[-1].data, shape).astype(float)
+            grads = {
+                s.name: np.broadcast_to(v.grad, shape).astype(float)
+                for s, v in zip(self.steps, values, strict=True)
+                if s.is_variable
+            }
+            return value, grads
+        values = self.evaluate_all(point)
+        values[-1].backward()
+        partials: dict[str, Any] = {}
+        for s, v in zip(self.steps, values, strict=True):
+            if s.is_variable:
+                if not math.isfinite(v.grad):
+                    raise EvaluationError(
+                        f"d/d{s.name}", [], "", message=f"the partial d/d{s.name} is not finite"
+                    )
+                partials[s.name] = float(v.grad)
+        return float(values[-1].data), partials
+
+
+def _as_data(x: Any) -> Any:
+    if isinstance(x, int | float):
+        return float(x)
+    import numpy as np
+
+    return np.asarray(x, dtype=float)
+
+
+def _apply(op: Primitive, inputs: list[Value]) -> Value:
+    from .engine import apply
+
+    return apply(op, *inputs)
+
+
+# -- parsing ----------------------------------------------------------------
+
+
+def parse(text: str) -> Expression:
+    """Parse ``text`` in the expression language (see docs/language.md)."""
+    return _Parser.instance().parse(text)
+
+
+def grammar_path() -> Path:
+    """The grammar: inside the installed package, or at the top of a checkout."""
+    packaged = Path(__file__).parent / "grammars" / "expr.lark"
+    if packaged.exists():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "grammars" / "expr.lark"
+
+
+class _Builder(Transformer[Token, int]):
+    """Appends one step per reduction; each callback returns the new step's index."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reset("")
+
+    def reset(self, text: str) -> None:
+        self.text = text
+        self.steps: list[Step] = []
+        self.leaves: dict[tuple[str, str], int] = {}
+
+    def _leaf(self, kind: str, name: str, value: float | None) -> int:
+        key = (kind, name)
+        if key not in self.leaves:
+            self.leaves[key] = len(self.steps)
+            self.steps.append(Step(None, (), name, value))
+        return self.leaves[key]
+
+    def _op(self, op: Primitive, *args: int) -> int:
+        self.steps.append(Step(op, args))
+        return len(self.steps) - 1
+
+    def _error(self, message: str, token: Token) -> ExpressionError:
+        return ExpressionError(message, self.text, token.column or 1, token.line or 1)
+
+    def number(self, children: list[Token]) -> int:
+        (token,) = children
+        value = float(token)
+        if not math.isfinite(value):
+            raise self._error(f"the number {token} is too large", token)
+        return self._leaf("const", str(token), value)
+
+    def name(self, children: list[Token]) -> int:
+        (token,) = children
+        if token in ops.CONSTANTS:
+            return self._leaf("const", str(token), ops.CONSTANTS[token])
+        if token in ops.FUNCTIONS:
+            raise self._error(f"'{token}' is a function: call it, as in {token}(x)", token)
+        return self._leaf("var", str(token), None)
+
+    def call(self, children: list[Any]) -> int:
+        token, *args = children
+        name = str(token)
+        if name in ops.CONSTANTS:
+            raise self._error(f"'{name}' is a constant, not a function", token)
+        op = ops.FUNCTIONS.get(name)
+        if op is None:
+            known = ", ".join(sorted(ops.FUNCTIONS))
+            raise self._error(
+                f"unknown function '{name}' (functions: {known}); for a product write {name}*(...)",
+                token,
+            )
+        if len(args) != op.arity:
+            plural = "argument" if op.arity == 1 else "arguments"
+            raise self._error(f"{name} takes {op.arity} {plural}, got {len(args)}", token)
+        return self._op(op, *args)
+
+    def add(self, c: list[int]) -> int:
+        return self._op(ops.ADD, c[0], c[1])
+
+    def sub(self, c: list[int]) -> int:
+        return self._op(ops.SUB, c[0], c[1])
+
+    def mul(self, c: list[int]) -> int:
+        return self._op(ops.MUL, c[0], c[1])
+
+    def div(self, c: list[int]) -> int:
+        return self._op(ops.DIV, c[0], c[1])
+
+    def pow(self, c: list[Any]) -> int:
+        return self._op(ops.POW, c[0], c[2])  # c[1] is the ** or ^ token
+
+    def neg(self, c: list[int]) -> int:
+        return self._op(ops.NEG, c[0])
+
+    def pos(self, c: list[int]) -> int:
+        return c[0]
+
+
+# Sample mistakes, matched to a failing input by parser state: Lark's
+# example-driven error reporting, instead of hand-written state tables.
+_MISTAKES: dict[str, list[str]] = {
+    "missing ')'": ["(x", "sin(x", "(x+1", "((x)", "pow(x, 2"],
+    "an operator with no right operand": ["x+", "x-", "x*", "x/", "x**", "x^", "-", "+", "(x+"],
+    "an operator with no left operand": ["*x", "x+*y", "/x", "**x", "(*x", "x^*y", "^x"],
+    "unmatched ')'": ["x)", "(x))", ")", "x+1)"],
+    "empty parentheses": ["()", "x*()"],
+    "a comma outside a function call": ["x,y", "(x,y)", ",", "x+(1,2)"],
+    "the expression is empty": [""],
+}
+
+_READABLE = {"NUMBER": "a number", "NAME": "a name", "$END": "the end", "POW": "'**'"}
+
+
+class _Parser:
+    _instance: _Parser | None = None
+
+    def __init__(self) -> None:
+        self.builder = _Builder()
+        self.lark = Lark(
+            grammar_path().read_text(encoding="utf-8"),
+            parser="lalr",
+            transformer=self.builder,
+            maybe_placeholders=False,
+            cache=True,
+        )
+        self.lock = threading.Lock()
+
+    @classmethod
+    def instance(cls) -> _Parser:
+        if cls._instance is None:
+            cls._instance = cls()
+        return cls._instance
+
+    def parse(self, text: str) -> Expression:
+        with self.lock:
+            self.builder.reset(text)
+            try:
+                self.lark.parse(text)
+            except UnexpectedInput as err:
+                raise self._syntax_error(err, text) from None
+            steps = self.builder.steps
+            self.builder.reset("")
+        return Expression(steps, text)
+
+    def _probe(self, text: str) -> Any:
+        self.builder.reset(text)
+        return self.lark.parse(text)
+
+    def _syntax_error(self, err: UnexpectedInput, text: str) -> ExpressionError:
+        line, column = err.line, err.column
+        if isinstance(err, UnexpectedToken) and err.token.type == "$END":
+            lines = text.splitlines() or [""]
+            line, column = len(lines), len(lines[-1]) + 1
+        if not isinstance(line, int) or line < 1:
+            line, column = 1, 1
+        if isinstance(err, UnexpectedCharacters):
+            message = f"unexpected character {err.char!r}"
+            hint = _CHARACTER_HINTS.get(err.char)
+            return ExpressionError(f"{message}: {hint}" if hint else message, text, column, line)
+        assert isinstance(err, UnexpectedToken)
+        before = _previous_char(text, err.token.start_pos if err.token.type != "$END" else None)
+        if _is_implicit_product(err.token.type, before):
+            left = _previous_word(text, err.token.start_pos)
+            fix = f"write {left}*{err.token}" if left else "put '*' between the factors"
+            return ExpressionError(
+                f"missing operator before '{err.token}': {fix} (products need an explicit '*')",
+                text,
+                column,
+                line,
+            )
+        label = err.match_examples(self._probe, _MISTAKES, use_accepts=True)
+        expected = ", ".join(sorted(_READABLE.get(t, self._terminal(t)) for t in err.expected))
+        found = "the end" if err.token.type == "$END" else repr(str(err.token))
+        message = f"{label}: " if label else ""
+        return ExpressionError(
+            f"{message}unexpected {found}; expected {expected}", text, column, line
+        )
+
+    def _terminal(self, name: str) -> str:
+        try:
+            pattern = self.lark.get_terminal(name).pattern.value
+        except KeyError:
+            return name
+        return repr(pattern)
+
+
+_CHARACTER_HINTS = {
+    "=": "assignments are not part of the language; give values with --at NAME=VALUE",
+    ";": "write one expression at a time",
+    '"': "strings are not part of the language",
+    "'": "strings are not part of the language",
+    ".": "attribute access is not part of the language",
+}
+
+
+def _is_implicit_product(token_type: str, before: str) -> bool:
+    """``4x``, ``2(x+1)``, ``x y``, ``(a)(b)``: two factors side by side."""
+    factor_end = before.isalnum() or before in "_)"
+    if token_type in ("NAME", "LPAR"):
+        return factor_end and not (token_type == "LPAR" and before.isalpha())
+    return token_type == "NUMBER" and (before.isalpha() or before in "_)")
+
+
+def _previous_char(text: str, position: int | None) -> str:
+    end = len(text) if position is None else position
+    stripped = text[:end].rstrip()
+    return stripped[-1] if stripped else ""
+
+
+def _previous_word(text: str, position: int) -> str:
+    stripped = text[:position].rstrip()
+    start = len(stripped)
+    while start > 0 and (stripped[start - 1].isalnum() or stripped[start - 1] in "_."):
+        start -= 1
+    word = stripped[start:]
+    return word if (word and not word[0].isdigit()) or word.replace(".", "").isdigit() else ""
+
+
+# -- printing ---------------------------------------------------------------
+
+_PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pow": 4}
+_INFIX = {"add": " + ", "sub": " - ", "mul": "*", "div": "/", "pow": "**"}
+_ATOM = 5
+
+
+def _precedence(step: Step) -> int:
+    if step.op is None:
+        return 3 if step.name.startswith("-") else _ATOM
+    return _PRECEDENCE.get(step.op.name, _ATOM)
+
+
+def format_steps(steps: Sequence[Step], root: int, limit: int | None = None) -> str:
+    """Print a program back as text, with only the parentheses it needs.
+
+    An explicit stack of pieces (text, or a step still to print) instead of
+    recursion; with ``limit`` it stops early and ends with an ellipsis.
+    """
+    pieces: list[str] = []
+    size = 0
+    stack: list[str | int] = [root]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            pieces.append(item)
+            size += len(item)
+            if limit is not None and size > limit:
+                return "".join(pieces)[: max(limit - 1, 0)] + "…"
+            continue
+        step = steps[item]
+        if step.op is None:
+            stack.append(step.name)
+            continue
+        name = step.op.name
+        mine = _precedence(step)
+        parts: list[str | int | tuple[int, bool]]
+        if name in ("add", "sub", "mul", "div"):
+            left, right = step.args
+            parts = [
+                (left, _precedence(steps[left]) < mine),
+                _INFIX[name],
+                (right, _precedence(steps[right]) <= mine),
+            ]
+        elif name == "pow" and step.op.symbol:
+            base, exponent = step.args
+            parts = [
+                (base, _precedence(steps[base]) <= mine),
+                "**",
+                (exponent, _precedence(steps[exponent]) < 3),
+            ]
+        elif name == "neg":
+            (operand,) = step.args
+            parts = ["-", (operand, _precedence(steps[operand]) < 3)]
+        else:
+            parts = [name + "("]
+            for k, arg in enumerate(step.args):
+                if k:
+                    parts.append(", ")
+                parts.append((arg, False))
+            parts.append(")")
+        for part in reversed(parts):
+            if isinstance(part, tuple):
+                index, wrap = part
+                stack.extend([")", index, "("] if wrap else [index])
+            else:
+                stack.append(part)
+    return "".join(pieces)
+
+
+def constant_value(text: str) -> float:
+    """The value of a constant expression such as ``pi/2`` or ``2**0.5``."""
+    expression = parse(text)
+    if expression.variables:
+        raise UsageError(f"'{text}' is not a number (it names {expression.variables[0]!r})")
+    return float(expression.evaluate({}).data)
+
+
+def iter_variables(expressions: Iterable[Expression]) -> list[str]:
+    """Every variable of several expressions, in order of first appearance."""
+    seen: dict[str, None] = {}
+    for expression in expressions:
+        seen.update(dict.fromkeys(expression.variables))
+    return list(seen)
+
+
+__all__ = ["Expression", "MissingValueError", "Step", "format_number", "parse"]

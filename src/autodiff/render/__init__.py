@@ -1,0 +1,1 @@
+"""Presentation: turn results and graphs into text and pictures; compute nothing."""
