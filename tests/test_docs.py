@@ -1,0 +1,108 @@
+"""Every example in the README and docs/ runs, and prints what the page says.
+
+```console blocks: each `$ command` line runs in bash (with `autodiff` being
+this checkout), in a scratch folder holding a copy of docs/examples/; the
+lines after it, up to the next `$ ` line, are its expected output (stdout
+and stderr together). A line `...` matches any number of lines. A command
+must exit 0, so an example of an error ends with `; echo "exit $?"`.
+```pycon blocks run as doctests.
+"""
+
+from __future__ import annotations
+
+import doctest
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, cli_env
+
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+FENCE = re.compile(r"^```(\w+)[^\n]*\n(.*?)^```", re.M | re.S)
+
+
+def blocks(kind: str) -> list[tuple[str, int, str]]:
+    found = []
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        for match in FENCE.finditer(text):
+            if match.group(1) == kind:
+                line = text.count("\n", 0, match.start()) + 1
+                found.append((page.relative_to(ROOT).as_posix(), line, match.group(2)))
+    return found
+
+
+def console_examples() -> list[tuple[str, str, list[str]]]:
+    examples = []
+    for page, line, body in blocks("console"):
+        current: tuple[str, list[str]] | None = None
+        for row in body.splitlines():
+            if row.startswith("$ "):
+                if current:
+                    examples.append((f"{page}:{line}", *current))
+                current = (row[2:], [])
+            elif current is not None:
+                current[1].append(row.rstrip())
+        if current:
+            examples.append((f"{page}:{line}", *current))
+    return examples
+
+
+def matches(expected: list[str], actual: list[str]) -> bool:
+    pattern = "\n".join(".*?" if e == "..." else re.escape(e) for e in expected)
+    return re.fullmatch(pattern, "\n".join(actual), re.S) is not None
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("docs")
+    bin_dir = folder / "bin"
+    bin_dir.mkdir()
+    shim = bin_dir / "autodiff"
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m autodiff "$@"\n')
+    shim.chmod(0o755)
+    work = folder / "work"
+    examples = ROOT / "docs" / "examples"
+    if examples.exists():
+        shutil.copytree(examples, work)
+    else:
+        work.mkdir()
+    env = cli_env({"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "PYTHONUNBUFFERED": "1"})
+    return work, env
+
+
+@pytest.mark.parametrize(
+    ("where", "command", "expected"), console_examples(), ids=lambda v: str(v)[:60]
+)
+def test_console_example(where, command, expected, sandbox):
+    work, env = sandbox
+    result = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", "{ " + command + "\n} 2>&1"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    actual = [line.rstrip() for line in result.stdout.splitlines()]
+    assert result.returncode == 0, (
+        f"{where}: `{command}` exited {result.returncode}\n{result.stdout}"
+    )
+    assert matches(expected, actual), f"{where}: `{command}` printed:\n" + "\n".join(actual)
+
+
+@pytest.mark.parametrize(("page", "line", "body"), blocks("pycon"), ids=lambda v: str(v)[:40])
+def test_python_example(page, line, body):
+    parser = doctest.DocTestParser()
+    test = parser.get_doctest(body, {}, f"{page}:{line}", page, line)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    runner.run(test)
+    assert runner.failures == 0, f"{page}:{line}: {runner.failures} doctest failures (see output)"
+
+
+def test_there_are_examples():
+    assert len(console_examples()) >= 10
