@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gc
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import Any
@@ -143,18 +143,24 @@ class Value:
         """Every node that leads to this one, inputs before the nodes they feed.
 
         An explicit stack instead of recursion: a chain a million deep works.
+        A node is pushed, then pushed again above its inputs; when it comes
+        off the stack the second time, everything it needs is already placed.
         """
         order: list[Value] = []
-        seen: set[Value] = set()
-        stack: list[tuple[Value, bool]] = [(self, False)]
+        opened: set[Value] = set()
+        placed: set[Value] = set()
+        stack = [self]
         while stack:
-            node, inputs_done = stack.pop()
-            if inputs_done:
+            node = stack.pop()
+            if node in placed:
+                continue
+            if node in opened:
+                placed.add(node)
                 order.append(node)
-            elif node not in seen:
-                seen.add(node)
-                stack.append((node, True))
-                stack.extend((i, False) for i in reversed(node.inputs) if i not in seen)
+            else:
+                opened.add(node)
+                stack.append(node)
+                stack.extend(reversed(node.inputs))
         return order
 
     def backward(self, create_graph: bool = False) -> None:
@@ -171,17 +177,18 @@ class Value:
             self.grad = Value(1.0, requires_grad=False) if create_graph else 1.0
             m = VALUE_MATH if create_graph else ops.math_for(self.data)
             for node in reversed(order):
-                if node.op is None or node.grad is None:
+                op, grad, inputs = node.op, node.grad, node.inputs
+                if op is None or grad is None:
                     continue
-                args = node.inputs if create_graph else tuple(i.data for i in node.inputs)
+                args = inputs if create_graph else [i.data for i in inputs]
                 out = node if create_graph else node.data
-                for inp, partial in zip(node.inputs, node.op.partials, strict=True):
+                for inp, partial in zip(inputs, op.partials, strict=True):
                     if not inp.requires_grad:
                         continue
                     try:
-                        step = node.grad * partial(m, *args, out)
+                        step = grad * partial(m, *args, out)
                     except (ValueError, ArithmeticError) as error:
-                        raise _derivative_error(node.op, args, error) from None
+                        raise derivative_error(op, args, error) from None
                     inp.grad = step if inp.grad is None else inp.grad + step
             for node in order:
                 if node.grad is None:
@@ -190,8 +197,8 @@ class Value:
 
 def apply(op: Primitive, *inputs: Value | Number) -> Value:
     """Run a primitive forward and record it as a new node of the graph."""
-    values = tuple(v if isinstance(v, Value) else Value(v, requires_grad=False) for v in inputs)
-    args = tuple(v.data for v in values)
+    values = tuple([v if isinstance(v, Value) else Value(v, requires_grad=False) for v in inputs])
+    args = [v.data for v in values]
     m = ops.FLOAT
     for a in args:
         if not isinstance(a, float):
@@ -199,22 +206,33 @@ def apply(op: Primitive, *inputs: Value | Number) -> Value:
             break
     try:
         data = op.forward(m, *args)
-    except OverflowError:
-        raise EvaluationError(op.name, args, "overflows", symbol=op.symbol) from None
-    except (ValueError, ArithmeticError):
-        reason = f"is undefined: {op.domain}" if op.domain else "is undefined"
-        raise EvaluationError(op.name, args, reason, symbol=op.symbol) from None
+    except (ValueError, ArithmeticError) as error:
+        raise forward_error(op, args, error) from None
     # Arrays are checked by their caller, point by point; a float here must be finite.
     if m is ops.FLOAT and not math.isfinite(data):
-        finite_args = all(map(math.isfinite, args))
-        raise EvaluationError(
-            op.name, args, "overflows" if finite_args else "is not finite", symbol=op.symbol
-        )
-    requires_grad = any(v.requires_grad for v in values)
+        raise forward_error(op, args)
+    requires_grad = False
+    for v in values:
+        if v.requires_grad:
+            requires_grad = True
+            break
     return Value(data, values, op, requires_grad=requires_grad)
 
 
-def _derivative_error(op: Primitive, args: tuple[Any, ...], error: Exception) -> EvaluationError:
+def forward_error(
+    op: Primitive, args: Sequence[Any], error: Exception | None = None
+) -> EvaluationError:
+    """Why ``op`` has no finite value at ``args``: it raised ``error``, or gave inf or NaN."""
+    if isinstance(error, OverflowError) or (error is None and all(map(math.isfinite, args))):
+        return EvaluationError(op.name, args, "overflows", symbol=op.symbol)
+    if error is None:
+        return EvaluationError(op.name, args, "is not finite", symbol=op.symbol)
+    reason = f"is undefined: {op.domain}" if op.domain else "is undefined"
+    return EvaluationError(op.name, args, reason, symbol=op.symbol)
+
+
+def derivative_error(op: Primitive, args: Sequence[Any], error: Exception) -> EvaluationError:
+    """Why a local derivative of ``op`` at ``args`` failed."""
     numbers = [a.data if isinstance(a, Value) else a for a in args]
     # A math domain error (log of a negative base) versus an infinite slope.
     reason = "is undefined" if type(error) is ValueError else "is not finite"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -18,7 +19,7 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from . import ops
-from .engine import Value, paused_gc
+from .engine import Value, derivative_error, forward_error, paused_gc
 from .errors import EvaluationError, ExpressionError, UsageError, format_number
 from .ops import Primitive
 
@@ -93,7 +94,7 @@ class Expression:
         EvaluationError. With arrays (many points), value and partials are
         arrays of the points' shape, NaN or infinite where undefined.
         """
-        arrays = any(not isinstance(_as_data(v), float) for v in point.values())
+        arrays = not all(isinstance(v, int | float) for v in point.values())
         if arrays:
             import numpy as np
 
@@ -108,17 +109,109 @@ class Expression:
                 if s.is_variable
             }
             return value, grads
-        values = self.evaluate_all(point)
-        values[-1].backward()
-        partials: dict[str, Any] = {}
-        for s, v in zip(self.steps, values, strict=True):
-            if s.is_variable:
-                if not math.isfinite(v.grad):
-                    raise EvaluationError(
-                        f"d/d{s.name}", [], "", message=f"the partial d/d{s.name} is not finite"
-                    )
-                partials[s.name] = float(v.grad)
-        return float(values[-1].data), partials
+        try:
+            return self._float_sweep.gradient(point)
+        except MissingValueError:
+            self.evaluate_all(point)  # an earlier step may fail first, as in evaluate()
+            raise
+
+    @cached_property
+    def _float_sweep(self) -> _FloatSweep:
+        return _FloatSweep(self.steps)
+
+
+class _FloatSweep:
+    """Value and partials at one point of floats: a sweep forward, a sweep back.
+
+    The same rules, the same arithmetic and the same errors as evaluate() then
+    backward(), but on plain floats a list of numbers indexed by step is all
+    the graph needed: no Value per step, so several times faster and smaller
+    (docs/performance.md). What does not depend on the point is worked out
+    once per expression: where the constants go, which steps depend on a
+    variable (the engine's requires_grad) and which reach the result.
+    """
+
+    def __init__(self, steps: Sequence[Step]) -> None:
+        n = len(steps)
+        self.size = n
+        self.template = [0.0] * n  # the constants in place; variables fill in per point
+        self.variables: list[tuple[int, str]] = []
+        # (step, primitive, first input, second input or -1): every primitive
+        # takes one or two inputs (ops.py), and a call with the inputs
+        # spelled out costs half of one through *args.
+        self.forward: list[tuple[int, Primitive, int, int]] = []
+        tracked = [False] * n
+        for i, (op, args, name, value) in enumerate(steps):
+            if op is not None:
+                self.forward.append((i, op, args[0], args[1] if len(args) == 2 else -1))
+                tracked[i] = any(tracked[j] for j in args)
+            elif value is None:
+                self.variables.append((i, name))
+                tracked[i] = True
+            else:
+                self.template[i] = value
+        # Back from the result: the steps it reaches through inputs that depend
+        # on a variable, and for each, which of its inputs need a partial.
+        reached = [False] * n
+        reached[-1] = True
+        self.backward: list[tuple[int, Primitive, int, int, bool, bool]] = []
+        for i, op, a, b in reversed(self.forward):
+            if reached[i] and tracked[i]:
+                need_b = b >= 0 and tracked[b]
+                self.backward.append((i, op, a, b, tracked[a], need_b))
+                reached[a] = reached[a] or tracked[a]
+                if need_b:
+                    reached[b] = True
+        self.reached = reached
+
+    def gradient(self, point: Mapping[str, Any]) -> tuple[float, dict[str, float]]:
+        m = ops.FLOAT
+        data = list(self.template)
+        for i, name in self.variables:
+            if name not in point:
+                raise MissingValueError(name)
+            data[i] = float(point[name])
+
+        for i, op, a, b in self.forward:
+            try:
+                out = op.forward(m, data[a]) if b < 0 else op.forward(m, data[a], data[b])
+            except (ValueError, ArithmeticError) as error:
+                raise forward_error(op, _inputs(data, a, b), error) from None
+            if not math.isfinite(out):
+                raise forward_error(op, _inputs(data, a, b))
+            data[i] = out
+
+        # -0.0 + x is x for every float x (signed zeros included), so the first
+        # contribution lands exactly as the engine's `grad = step` would.
+        grad = [-0.0] * self.size
+        grad[-1] = 1.0
+        for i, op, a, b, need_a, need_b in self.backward:
+            g, out, x = grad[i], data[i], data[a]
+            try:
+                if b < 0:
+                    grad[a] += g * op.partials[0](m, x, out)
+                    continue
+                y = data[b]
+                if need_a:
+                    grad[a] += g * op.partials[0](m, x, y, out)
+                if need_b:
+                    grad[b] += g * op.partials[1](m, x, y, out)
+            except (ValueError, ArithmeticError) as error:
+                raise derivative_error(op, _inputs(data, a, b), error) from None
+
+        partials: dict[str, float] = {}
+        for i, name in self.variables:
+            partial = grad[i] if self.reached[i] else 0.0
+            if not math.isfinite(partial):
+                raise EvaluationError(
+                    f"d/d{name}", [], "", message=f"the partial d/d{name} is not finite"
+                )
+            partials[name] = partial
+        return data[-1], partials
+
+
+def _inputs(data: list[float], a: int, b: int) -> list[float]:
+    return [data[a]] if b < 0 else [data[a], data[b]]
 
 
 def _as_data(x: Any) -> Any:
