@@ -94,7 +94,9 @@ class Expression:
         EvaluationError. With arrays (many points), value and partials are
         arrays of the points' shape, NaN or infinite where undefined.
         """
-        arrays = not all(isinstance(v, int | float) for v in point.values())
+        arrays = False
+        for v in point.values():  # a loop: a generator here cost a tenth of a small gradient
+            arrays = arrays or not isinstance(v, (int, float))
         if arrays:
             import numpy as np
 
@@ -117,7 +119,8 @@ class Expression:
 
     @cached_property
     def _float_sweep(self) -> _FloatSweep:
-        return _FloatSweep(self.steps)
+        with paused_gc():
+            return _FloatSweep(self.steps)
 
 
 class _FloatSweep:
@@ -125,54 +128,60 @@ class _FloatSweep:
 
     The same rules, the same arithmetic and the same errors as evaluate() then
     backward(), but on plain floats a list of numbers indexed by step is all
-    the graph needed: no Value per step, so several times faster and smaller
-    (docs/performance.md). What does not depend on the point is worked out
-    once per expression: where the constants go, which steps depend on a
-    variable (the engine's requires_grad) and which reach the result.
+    the graph needed: no Value per step, so several times faster and a
+    fraction of the memory (docs/performance.md). What does not depend on the
+    point is worked out once per expression: where the constants go, which
+    steps depend on a variable (the engine's requires_grad) and which steps
+    the result reaches through those.
     """
 
     def __init__(self, steps: Sequence[Step]) -> None:
         n = len(steps)
-        self.size = n
         self.template = [0.0] * n  # the constants in place; variables fill in per point
         self.variables: list[tuple[int, str]] = []
-        # (step, primitive, first input, second input or -1): every primitive
-        # takes one or two inputs (ops.py), and a call with the inputs
-        # spelled out costs half of one through *args.
-        self.forward: list[tuple[int, Primitive, int, int]] = []
-        tracked = [False] * n
+        # The program as three columns, so that a step costs three list slots
+        # rather than a tuple of its own. Every primitive takes one or two
+        # inputs (ops.py); second = -1 marks a unary step.
+        self.ops: list[Primitive | None] = [None] * n
+        self.first = [0] * n
+        self.second = [-1] * n
+        self.tracked = tracked = bytearray(n)  # depends on a variable
         for i, (op, args, name, value) in enumerate(steps):
             if op is not None:
-                self.forward.append((i, op, args[0], args[1] if len(args) == 2 else -1))
-                tracked[i] = any(tracked[j] for j in args)
+                self.ops[i] = op
+                self.first[i] = a = args[0]
+                if len(args) == 2:
+                    self.second[i] = b = args[1]
+                    tracked[i] = tracked[a] or tracked[b]
+                else:
+                    tracked[i] = tracked[a]
             elif value is None:
                 self.variables.append((i, name))
                 tracked[i] = True
             else:
                 self.template[i] = value
-        # Back from the result: the steps it reaches through inputs that depend
-        # on a variable, and for each, which of its inputs need a partial.
-        reached = [False] * n
-        reached[-1] = True
-        self.backward: list[tuple[int, Primitive, int, int, bool, bool]] = []
-        for i, op, a, b in reversed(self.forward):
-            if reached[i] and tracked[i]:
-                need_b = b >= 0 and tracked[b]
-                self.backward.append((i, op, a, b, tracked[a], need_b))
-                reached[a] = reached[a] or tracked[a]
-                if need_b:
-                    reached[b] = True
-        self.reached = reached
+        # Back from the result through inputs that depend on a variable: the
+        # steps whose slopes backward() would ask for; the rest are skipped.
+        self.reached = reached = bytearray(n)
+        reached[-1] = tracked[-1]
+        for i in range(n - 1, -1, -1):
+            if reached[i]:
+                for j in steps[i].args:
+                    reached[j] = tracked[j]
 
     def gradient(self, point: Mapping[str, Any]) -> tuple[float, dict[str, float]]:
         m = ops.FLOAT
-        data = list(self.template)
+        data = self.template.copy()
         for i, name in self.variables:
             if name not in point:
                 raise MissingValueError(name)
             data[i] = float(point[name])
 
-        for i, op, a, b in self.forward:
+        # A call with the inputs spelled out costs half of one through *args.
+        program = zip(self.ops, self.first, self.second, strict=False)
+        for i, (op, a, b) in enumerate(program):
+            if op is None:
+                continue
             try:
                 out = op.forward(m, data[a]) if b < 0 else op.forward(m, data[a], data[b])
             except (ValueError, ArithmeticError) as error:
@@ -183,25 +192,28 @@ class _FloatSweep:
 
         # -0.0 + x is x for every float x (signed zeros included), so the first
         # contribution lands exactly as the engine's `grad = step` would.
-        grad = [-0.0] * self.size
+        grad = [-0.0] * len(data)
         grad[-1] = 1.0
-        for i, op, a, b, need_a, need_b in self.backward:
-            g, out, x = grad[i], data[i], data[a]
+        tracked, reached = self.tracked, self.reached
+        for i in range(len(data) - 1, -1, -1):
+            op = self.ops[i]
+            if op is None or not reached[i]:
+                continue
+            g, out, a, b = grad[i], data[i], self.first[i], self.second[i]
             try:
                 if b < 0:
-                    grad[a] += g * op.partials[0](m, x, out)
+                    grad[a] += g * op.partials[0](m, data[a], out)
                     continue
-                y = data[b]
-                if need_a:
-                    grad[a] += g * op.partials[0](m, x, y, out)
-                if need_b:
-                    grad[b] += g * op.partials[1](m, x, y, out)
+                if tracked[a]:
+                    grad[a] += g * op.partials[0](m, data[a], data[b], out)
+                if tracked[b]:
+                    grad[b] += g * op.partials[1](m, data[a], data[b], out)
             except (ValueError, ArithmeticError) as error:
                 raise derivative_error(op, _inputs(data, a, b), error) from None
 
         partials: dict[str, float] = {}
         for i, name in self.variables:
-            partial = grad[i] if self.reached[i] else 0.0
+            partial = grad[i] if reached[i] else 0.0
             if not math.isfinite(partial):
                 raise EvaluationError(
                     f"d/d{name}", [], "", message=f"the partial d/d{name} is not finite"
