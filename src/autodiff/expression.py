@@ -13,15 +13,18 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any, NamedTuple
-
-from lark import Lark, Token, Transformer
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import ops
 from .engine import Value, derivative_error, forward_error, paused_gc
 from .errors import EvaluationError, ExpressionError, UsageError, format_number
 from .ops import Primitive
+
+if TYPE_CHECKING:
+    # Lark is imported when the first expression is parsed, not with the
+    # package: `autodiff --help` and library users who never parse skip it.
+    from lark import Lark, Token
+    from lark.exceptions import UnexpectedInput
 
 
 class Step(NamedTuple):
@@ -256,11 +259,14 @@ def grammar_path() -> Path:
     return Path(__file__).resolve().parents[2] / "grammars" / "expr.lark"
 
 
-class _Builder(Transformer[Token, int]):
-    """Appends one step per reduction; each callback returns the new step's index."""
+class _Builder:
+    """Appends one step per reduction; each callback returns the new step's index.
+
+    Lark's LALR parser calls the method named after each rule's alias; a
+    plain class serves (no lark.Transformer base, so no lark import here).
+    """
 
     def __init__(self) -> None:
-        super().__init__()
         self.reset("")
 
     def reset(self, text: str) -> None:
@@ -355,8 +361,12 @@ class _Parser:
     _instance: _Parser | None = None
 
     def __init__(self) -> None:
+        from lark import Lark
+        from lark.exceptions import UnexpectedInput
+
+        self.unexpected_input = UnexpectedInput
         self.builder = _Builder()
-        self.lark = Lark(
+        self.lark: Lark = Lark(
             grammar_path().read_text(encoding="utf-8"),
             parser="lalr",
             transformer=self.builder,
@@ -376,7 +386,7 @@ class _Parser:
             self.builder.reset(text)
             try:
                 self.lark.parse(text)
-            except UnexpectedInput as err:
+            except self.unexpected_input as err:
                 raise self._syntax_error(err, text) from None
             steps = self.builder.steps
             self.builder.reset("")
@@ -387,6 +397,8 @@ class _Parser:
         return self.lark.parse(text)
 
     def _syntax_error(self, err: UnexpectedInput, text: str) -> ExpressionError:
+        from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+
         line, column = err.line, err.column
         if isinstance(err, UnexpectedToken) and err.token.type == "$END":
             lines = text.splitlines() or [""]
