@@ -385,7 +385,8 @@ class _Parser:
         with self.lock:
             self.builder.reset(text)
             try:
-                self.lark.parse(text)
+                with paused_gc():  # a step per reduction: see paused_gc
+                    self.lark.parse(text)
             except self.unexpected_input as err:
                 raise self._syntax_error(err, text) from None
             steps = self.builder.steps
