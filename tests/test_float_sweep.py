@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import math
 import random
+import tracemalloc
+from typing import Any
 
 import pytest
 
-from autodiff import EvaluationError, parse
+from autodiff import EvaluationError, Value, parse
 from autodiff.expression import MissingValueError, _FloatSweep
 
 FUNCTIONS = ["exp", "log", "sqrt", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh"]
@@ -112,3 +114,32 @@ def test_the_sweep_skips_steps_that_do_not_reach_the_result() -> None:
         sweep.gradient({"x": -1.0, "y": 2.0})  # still evaluated, as evaluate() does
     value, partials = sweep.gradient({"x": 1.0, "y": 2.0})
     assert (value, partials) == (4.0, {"x": 0.0, "y": 2.0})
+
+
+def test_the_float_path_builds_no_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The point of the sweep (docs/performance.md): no Value per step.
+    made: list[object] = []
+    original = Value.__init__
+
+    def counting(self: Value, *args: Any, **kwargs: Any) -> None:
+        made.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Value, "__init__", counting)
+    assert parse("sin(x)*exp(-y/2) + x**2*y").gradient({"x": 1.0, "y": 2.0})[0] > 0
+    assert made == []
+
+
+def test_memory_per_step_stays_small() -> None:
+    # Allocations, not time: deterministic. About 275 bytes a step today
+    # (docs/performance.md, Memory); the slack is for other Python versions.
+    text = "x" + "*1.0000001" * 20_000
+    parse("x")
+    tracemalloc.start()
+    try:
+        expression = parse(text)
+        expression.gradient({"x": 0.5})
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak / len(expression) < 400
