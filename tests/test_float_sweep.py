@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from autodiff import EvaluationError, Value, parse
+from autodiff import EvaluationError, Value, ops, parse
 from autodiff.expression import MissingValueError, _FloatSweep
 
 FUNCTIONS = ["exp", "log", "sqrt", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh"]
@@ -143,3 +143,9 @@ def test_memory_per_step_stays_small() -> None:
     finally:
         tracemalloc.stop()
     assert peak / len(expression) < 400
+
+
+def test_every_primitive_takes_one_or_two_inputs() -> None:
+    # _FloatSweep keeps a first and a second input per step; a primitive with
+    # three would need a third column there.
+    assert all(p.arity in (1, 2) for p in ops.PRIMITIVES)
