@@ -180,7 +180,9 @@ class Value:
                         continue
                     try:
                         step = node.grad * partial(m, *args, out)
-                    except (ValueError, ArithmeticError) as error:
+                    except (ValueError, ArithmeticError, EvaluationError) as error:
+                        # On Values (create_graph) the rule fails inside apply():
+                        # still say which derivative failed, as with floats.
                         raise _derivative_error(node.op, args, error) from None
                     inp.grad = step if inp.grad is None else inp.grad + step
             for node in order:
@@ -217,7 +219,14 @@ def apply(op: Primitive, *inputs: Value | Number) -> Value:
 def _derivative_error(op: Primitive, args: tuple[Any, ...], error: Exception) -> EvaluationError:
     numbers = [a.data if isinstance(a, Value) else a for a in args]
     # A math domain error (log of a negative base) versus an infinite slope.
-    reason = "is undefined" if type(error) is ValueError else "is not finite"
+    # Inside apply() a division by zero is "undefined"; here, as with floats,
+    # it is an infinite slope.
+    undefined = type(error) is ValueError or (
+        isinstance(error, EvaluationError)
+        and error.op != "div"
+        and error.reason.startswith("is undefined")
+    )
+    reason = "is undefined" if undefined else "is not finite"
     return EvaluationError(op.name, numbers, reason, derivative=True)
 
 
