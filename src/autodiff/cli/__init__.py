@@ -16,7 +16,7 @@ import typer.main
 
 from .. import __version__
 from ..errors import AutodiffError, EvaluationError, ExpressionError, UsageError
-from . import grad
+from . import diff, grad, hessian
 
 app = typer.Typer(
     name="autodiff",
@@ -28,6 +28,8 @@ app = typer.Typer(
     context_settings={"help_option_names": ["--help", "-h"]},
 )
 app.command("grad", no_args_is_help=True)(grad.grad)
+app.command("hessian", no_args_is_help=True)(hessian.hessian)
+app.command("diff", no_args_is_help=True)(diff.diff)
 
 
 def _show_version(value: bool) -> None:

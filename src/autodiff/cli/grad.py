@@ -47,11 +47,22 @@ def grad(
             "--precision", metavar="N", min=1, max=17, help="Significant digits in a table."
         ),
     ] = 6,
+    order: Annotated[
+        int | None,
+        typer.Option(
+            "--order", metavar="N", min=1, help="The N-th derivative (with one --wrt variable)."
+        ),
+    ] = None,
 ) -> None:
     """Print the value of EXPR and every partial derivative at the point given by --at."""
     chosen = choose_format(format, FORMATS)
     expression = parse(expr)
     point = parse_point(at or [])
+    if order is not None:
+        from .hessian import grad_order
+
+        grad_order(expr, expression, point, wrt or [], order, chosen, precision)
+        return
     try:
         value, partials = expression.gradient(point)
     except MissingValueError as error:
