@@ -144,9 +144,7 @@ def hessian(expression: Expression, point: Mapping[str, float]) -> HessianResult
                 rows.append([0.0] * len(leaves))
                 continue
             row = _gradients(first, leaves, create_graph=False)
-            rows.append(
-                [_finite(h, f"d2/d{name}d{n}") for n, h in zip(names, row, strict=True)]
-            )
+            rows.append([_finite(h, f"d2/d{name}d{n}") for n, h in zip(names, row, strict=True)])
     return HessianResult(names, float(values[-1].data), grad, rows)
 
 
@@ -213,9 +211,7 @@ def _symbolic_graph(expression: Expression) -> list[Value]:
             if step.op is not None:
                 values.append(apply(step.op, *(values[i] for i in step.args)))
             else:
-                values.append(
-                    Value(placeholder, label=step.name, requires_grad=step.value is None)
-                )
+                values.append(Value(placeholder, label=step.name, requires_grad=step.value is None))
     return values
 
 
@@ -321,9 +317,7 @@ class Algebra:
                 exponents.setdefault(n, []).append(self.one)
         if coefficient == 0:
             return self.zero
-        factors = {
-            base: es[0] if len(es) == 1 else self.add(es) for base, es in exponents.items()
-        }
+        factors = {base: es[0] if len(es) == 1 else self.add(es) for base, es in exponents.items()}
         return self._make_mul(coefficient, factors)
 
     def _make_mul(self, coefficient: Fraction, factors: dict[int, int]) -> int:
@@ -383,9 +377,7 @@ class Algebra:
             # (c*x**a*y)**n = c**n*x**(a*n)*y**n for an integer n.
             c = _rational_power(node[1], e)
             if c is not None:
-                return self._make_mul(
-                    c, {b: self.mul([x, exponent]) for b, x in node[2]}
-                )
+                return self._make_mul(c, {b: self.mul([x, exponent]) for b, x in node[2]})
         return self._make_mul(Fraction(1), {base: exponent})
 
     def function(self, name: str, args: Sequence[int]) -> int:
@@ -496,7 +488,7 @@ def _fold_function(name: str, q: Fraction) -> Fraction | None:
     }
     if name == "sigmoid" and q == 0:
         return Fraction(1, 2)
-    found = exact.get((name, q)) if q.denominator == 1 else None
+    found = exact.get((name, q.numerator)) if q.denominator == 1 else None
     return None if found is None else Fraction(found)
 
 
@@ -526,9 +518,9 @@ def _rational_root(q: Fraction, e: Fraction) -> Fraction | None:
 
 
 def _integer_root(n: int, k: int) -> int | None:
-    if n.bit_length() > 1024:
+    if n.bit_length() > 1000:
         return None
-    r = round(n ** (1.0 / k))
+    r = round(float(n) ** (1.0 / k))
     for candidate in (r - 1, r, r + 1):
         if candidate >= 0 and candidate**k == n:
             return candidate
@@ -642,7 +634,7 @@ class _Printer:
 
     def _negative(self, n: int) -> bool:
         node = self.nodes[n]
-        return (node[0] == _NUM and node[1] < 0) or (node[0] == _MUL and node[1] < 0)
+        return node[0] in (_NUM, _MUL) and bool(node[1] < 0)
 
     def _negated_exponent(self, n: int) -> int:
         node = self.nodes[n]
@@ -741,10 +733,7 @@ class _Printer:
                 node = self.nodes[t]
                 factors = node[2] if node[0] == _MUL else ((t, self.algebra.one),)
                 piece = self._product(shown, factors)
-            if first:
-                result = piece
-            else:
-                result = self._op(ops.ADD if c > 0 else ops.SUB, result, piece)
+            result = piece if first else self._op(ops.ADD if c > 0 else ops.SUB, result, piece)
         return result
 
 

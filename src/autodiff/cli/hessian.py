@@ -19,7 +19,9 @@ FORMATS = ("table", "plain", "json", "csv", "tsv")
 def hessian(
     expr: Annotated[
         str,
-        typer.Argument(metavar="EXPR", help="The expression, e.g. 'x**2*y**3'.", show_default=False),
+        typer.Argument(
+            metavar="EXPR", help="The expression, e.g. 'x**2*y**3'.", show_default=False
+        ),
     ],
     at: Annotated[
         list[str] | None,
