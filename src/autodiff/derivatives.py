@@ -520,7 +520,7 @@ def _rational_root(q: Fraction, e: Fraction) -> Fraction | None:
 def _integer_root(n: int, k: int) -> int | None:
     if n.bit_length() > 1000:
         return None
-    r = round(float(n) ** (1.0 / k))
+    r: int = round(math.pow(n, 1.0 / k))
     for candidate in (r - 1, r, r + 1):
         if candidate >= 0 and candidate**k == n:
             return candidate
