@@ -660,10 +660,12 @@ class _Printer:
         if kind in (_NUM, _CONST):
             return (0, str(node[1]), base)
         if kind == _VAR:
-            return (1, self.rank.get(node[1], len(self.rank)), node[1], base)
+            # y*x**(y - 1): variables under a symbolic power come after plain ones.
+            symbolic = self.nodes[pair[1]][0] != _NUM
+            return (2 if symbolic else 1, self.rank.get(node[1], len(self.rank)), node[1], base)
         if kind == _FN:
-            return (2, node[1], base)
-        return (3, "", base)
+            return (3, node[1], base)
+        return (4, "", base)
 
     def _product(self, coefficient: Fraction, factors: Sequence[tuple[int, int]]) -> int:
         ordered = sorted(factors, key=self._factor_key)
