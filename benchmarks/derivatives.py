@@ -161,9 +161,10 @@ def main() -> None:
         times.append((text, our_time, their_time))
 
     if args.each:
-        for text, name, order, mine, theirs, ok in formulas:
+        for text, name, order, mine, theirs, _ in formulas:
             ratio = len(mine) / len(theirs)
-            print(f"{ratio:5.2f}  d{order}/d{name} {text}\n       ours:  {mine}\n       sympy: {theirs}")
+            print(f"{ratio:5.2f}  d{order}/d{name} {text}")
+            print(f"       ours:  {mine}\n       sympy: {theirs}")
     for order in (1, 2):
         chosen = [r for r in formulas if r[2] == order]
         ratios = [len(r[3]) / len(r[4]) for r in chosen]

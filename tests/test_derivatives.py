@@ -322,7 +322,8 @@ def test_simplify_folds_cancels_and_collects():
     assert d.simplify(parse("a*b*a/b**3")).format() == "a**2/b**2"
     assert d.simplify(parse("1*x + 0 - 3*(2 - 2)")).format() == "x"
     assert d.simplify(parse("(2*x)**3")).format() == "8*x**3"
-    assert d.simplify(parse("(x**2)**0.5")).format() == "(x**2)**0.5"  # it is |x|, not x
+    assert d.simplify(parse("(x**2)**0.5")).format() == "sqrt(x**2)"  # it is |x|, not x
+    assert d.simplify(parse("sqrt(x)*sqrt(x) + x/sqrt(x)")).format() == "x + sqrt(x)"
     assert d.simplify(parse("4**0.5 + 8**(1/3)")).format() == "4"
     assert d.simplify(parse("-(x - y)")).format() == "y - x"
 

@@ -35,6 +35,9 @@ MAX_NODES = 200_000
 # Exact folding of a power of a rational number stops at this many bits.
 _MAX_FOLD_BITS = 4096
 
+# A product is multiplied out over its sums only up to this many terms.
+_MAX_EXPANSION = 64
+
 
 # -- numbers at a point -------------------------------------------------------
 
@@ -238,11 +241,19 @@ class Algebra:
     Equal structure gives an equal index, so like terms and repeated factors
     are found by comparing integers. Every constructor looks one level down
     at already canonical children: no recursion.
+
+    While a graph is read, products are multiplied out over sums (up to
+    ``_MAX_EXPANSION`` terms) so that terms cancel and collect; before
+    printing, ``factored`` takes common factors back out of each sum:
+    x**2*exp(x) + 2*x*exp(x) prints as (x**2 + 2*x)*exp(x).
     """
 
     def __init__(self) -> None:
         self.nodes: list[Node] = []
+        self.sizes: list[int] = []
         self.index: dict[Node, int] = {}
+        self.expand = True  # multiply products out over sums
+        self.factor = False  # take common factors out of sums
         self.zero = self.num(Fraction(0))
         self.one = self.num(Fraction(1))
         self.minus_one = self.num(Fraction(-1))
@@ -254,7 +265,21 @@ class Algebra:
         if found is None:
             found = self.index[node] = len(self.nodes)
             self.nodes.append(node)
+            self.sizes.append(self._size(node))
         return found
+
+    def _size(self, node: Node) -> int:
+        """About how many characters the node prints as (children are already sized)."""
+        kind, sizes = node[0], self.sizes
+        if kind == _NUM:
+            return len(str(node[1]))
+        if kind in (_VAR, _CONST):
+            return len(node[1])
+        if kind == _FN:
+            return len(node[1]) + 2 + sum(sizes[a] + 2 for a in node[2])
+        if kind == _ADD:
+            return len(str(node[1])) + sum(sizes[t] + 5 for t, _ in node[2])
+        return len(str(node[1])) + sum(sizes[b] + sizes[e] + 3 for b, e in node[2])
 
     def num(self, q: Fraction) -> int:
         return self._intern((_NUM, q))
@@ -283,7 +308,7 @@ class Algebra:
         """A term as (numeric coefficient, the rest)."""
         node = self.nodes[n]
         if node[0] == _MUL and node[1] != 1:
-            return node[1], self._make_mul(Fraction(1), dict(node[2]))
+            return node[1], self._make_mul(Fraction(1), dict(node[2]), expand=False)
         return Fraction(1), n
 
     def _make_add(self, constant: Fraction, terms: dict[int, Fraction]) -> int:
@@ -292,7 +317,70 @@ class Algebra:
         if constant == 0 and len(terms) == 1:
             ((t, c),) = terms.items()
             return self._scale(t, c)
+        if self.factor and constant == 0:
+            common = self._common_factors(list(terms))
+            if common and self._worth_factoring(common, list(terms)):
+                return self._factor_out(common, terms)
         return self._intern((_ADD, constant, tuple(sorted(terms.items()))))
+
+    def _worth_factoring(self, common: dict[int, int], terms: list[int]) -> bool:
+        """Whether c*(a + b) prints shorter than c*a + c*b: n - 1 copies of 'c*' saved,
+        two parentheses paid. Only factors that every term has whole count."""
+        dicts = [self._factor_dict(t) for t in terms]
+        length = 0
+        for base, exponent in common.items():
+            if all(d[base] == exponent for d in dicts):
+                length += self.sizes[base] + 1
+                length += 0 if exponent == self.one else self.sizes[exponent] + 2
+        return (len(terms) - 1) * length - 2 > 0
+
+    def _factor_dict(self, t: int) -> dict[int, int]:
+        node = self.nodes[t]
+        return dict(node[2]) if node[0] == _MUL else {t: self.one}
+
+    def _common_factors(self, terms: list[int]) -> dict[int, int]:
+        """The factors every term has: the same power, or the least positive one."""
+        dicts = [self._factor_dict(t) for t in terms]
+        common: dict[int, int] = {}
+        for base, exponent in dicts[0].items():
+            exponents = [d.get(base) for d in dicts]
+            if all(e == exponent for e in exponents):
+                common[base] = exponent
+                continue
+            numbers = [None if e is None else self._rational(e) for e in exponents]
+            if all(q is not None and q > 0 for q in numbers):
+                common[base] = self.num(min(q for q in numbers if q is not None))
+        return common
+
+    def _factor_out(self, common: dict[int, int], terms: dict[int, Fraction]) -> int:
+        """common * (the sum of what is left of each term), with an integer gcd taken out too.
+
+        What is left has no common factor, so the inner sum does not recurse here.
+        """
+        pieces = []
+        for t, c in terms.items():
+            left = self._factor_dict(t)
+            for base, exponent in common.items():
+                if left[base] == exponent:
+                    del left[base]
+                else:
+                    q, least = self._rational(left[base]), self._rational(exponent)
+                    assert q is not None and least is not None
+                    left[base] = self.num(q - least)
+            pieces.append(self._make_mul(c, left, expand=False))
+        inner = self.add(pieces)
+        g = Fraction(1)
+        node = self.nodes[inner]
+        if node[0] == _ADD:
+            numbers = [node[1], *(c for _, c in node[2])] if node[1] else [c for _, c in node[2]]
+            if all(q.denominator == 1 for q in numbers):
+                g = Fraction(math.gcd(*(q.numerator for q in numbers)))
+                if sum(q < 0 for q in numbers) > sum(q > 0 for q in numbers):
+                    g = -g
+                if g != 1:
+                    inner = self._make_add(node[1] / g, {t: c / g for t, c in node[2]})
+        factors = [self.power(b, e) for b, e in common.items()]
+        return self.mul([self.num(g), inner, *factors])
 
     def _scale(self, t: int, c: Fraction) -> int:
         """c times a term free of coefficient (never a sum or a number)."""
@@ -302,7 +390,7 @@ class Algebra:
         factors = node[2] if node[0] == _MUL else ((t, self.one),)
         return self._intern((_MUL, c, factors))
 
-    def mul(self, items: Iterable[int]) -> int:
+    def mul(self, items: Iterable[int], expand: bool | None = None) -> int:
         coefficient = Fraction(1)
         exponents: dict[int, list[int]] = {}
         for n in items:
@@ -318,9 +406,11 @@ class Algebra:
         if coefficient == 0:
             return self.zero
         factors = {base: es[0] if len(es) == 1 else self.add(es) for base, es in exponents.items()}
-        return self._make_mul(coefficient, factors)
+        return self._make_mul(coefficient, factors, expand)
 
-    def _make_mul(self, coefficient: Fraction, factors: dict[int, int]) -> int:
+    def _make_mul(
+        self, coefficient: Fraction, factors: dict[int, int], expand: bool | None = None
+    ) -> int:
         kept: dict[int, int] = {}
         for base, exponent in factors.items():
             if exponent == self.zero:
@@ -346,7 +436,41 @@ class Algebra:
                     return self._make_add(
                         coefficient * node[1], {t: coefficient * c for t, c in node[2]}
                     )
+        if (self.expand if expand is None else expand) and self._expandable(kept):
+            return self._expand(coefficient, kept)
         return self._intern((_MUL, coefficient, tuple(sorted(kept.items()))))
+
+    def _expandable(self, factors: dict[int, int]) -> bool:
+        """Multiply out a product of one sum and no denominator: x*exp(x)*(x + 1).
+
+        Two sums multiplied out, or a sum over a denominator, mostly print longer.
+        """
+        sums = 0
+        for base, exponent in factors.items():
+            if self.nodes[base][0] == _ADD and exponent == self.one:
+                sums += 1
+                if len(self.nodes[base][2]) >= _MAX_EXPANSION:
+                    return False
+            elif self._negative_node(exponent):
+                return False
+        return sums == 1
+
+    def _negative_node(self, n: int) -> bool:
+        node = self.nodes[n]
+        return node[0] in (_NUM, _MUL) and bool(node[1] < 0)
+
+    def _summands(self, n: int) -> list[int]:
+        node = self.nodes[n]
+        terms = [self._scale(t, c) for t, c in node[2]]
+        return [self.num(node[1]), *terms] if node[1] else terms
+
+    def _expand(self, coefficient: Fraction, factors: dict[int, int]) -> int:
+        """Multiply a product out over its sum: x*(y + 1) = x*y + x."""
+        (total,) = (b for b, e in factors.items() if e == self.one and self.nodes[b][0] == _ADD)
+        rest = self._make_mul(
+            coefficient, {b: e for b, e in factors.items() if b != total}, expand=False
+        )
+        return self.add([self.mul([rest, t], expand=False) for t in self._summands(total)])
 
     def power(self, base: int, exponent: int) -> int:
         e = self._rational(exponent)
@@ -383,6 +507,12 @@ class Algebra:
     def function(self, name: str, args: Sequence[int]) -> int:
         if name == "log" and self.nodes[args[0]] == (_CONST, "e"):
             return self.one
+        if name == "sqrt":
+            q = self._rational(args[0])
+            if q is not None and q < 0:
+                _fold_function(name, q)  # raises the domain error of sqrt
+            # sqrt(x) is x**(1/2), so that sqrt(x)*sqrt(x) is x and x/sqrt(x) is sqrt(x).
+            return self.power(args[0], self.num(Fraction(1, 2)))
         if len(args) == 1:
             q = self._rational(args[0])
             if q is not None:
@@ -450,7 +580,50 @@ class Algebra:
 
     def to_expression(self, root: int, rank: Mapping[str, int] | None = None) -> Expression:
         """The node as an Expression, printed the way people write formulas."""
-        return _Printer(self, rank or {}).expression(root)
+        return _Printer(self, rank or {}).expression(self.factored(root))
+
+    def factored(self, root: int) -> int:
+        """The node rebuilt with common factors taken out of its sums, nothing multiplied out.
+
+        Nodes are rebuilt in index order, children first: a loop, no recursion.
+        """
+        needed: set[int] = set()
+        stack = [root]
+        while stack:
+            n = stack.pop()
+            if n not in needed:
+                needed.add(n)
+                stack.extend(_structural_children(self.nodes[n]))
+        saved = self.expand, self.factor
+        self.expand, self.factor = False, True
+        try:
+            new: dict[int, int] = {}
+            for n in sorted(needed):
+                node = self.nodes[n]
+                kind = node[0]
+                if kind == _FN:
+                    new[n] = self.function(node[1], [new[a] for a in node[2]])
+                elif kind == _ADD:
+                    terms = [self.mul([self.num(c), new[t]]) for t, c in node[2]]
+                    new[n] = self.add([self.num(node[1]), *terms])
+                elif kind == _MUL:
+                    powers = [self.power(new[b], new[e]) for b, e in node[2]]
+                    new[n] = self.mul([self.num(node[1]), *powers])
+                else:
+                    new[n] = n
+            return new[root]
+        finally:
+            self.expand, self.factor = saved
+
+
+def _structural_children(node: Node) -> list[int]:
+    if node[0] == _ADD:
+        return [t for t, _ in node[2]]
+    if node[0] == _MUL:
+        return [n for pair in node[2] for n in pair]
+    if node[0] == _FN:
+        return list(node[2])
+    return []
 
 
 def _fold_function(name: str, q: Fraction) -> Fraction | None:
@@ -643,14 +816,12 @@ class _Printer:
         return self._product(-node[1], node[2])
 
     def _power(self, base: int, exponent: int, negate: bool) -> int:
-        if negate:
-            if exponent == self.algebra.minus_one:
-                return self.standard[base]
-            shown = self._negated_exponent(exponent)
-        else:
-            if exponent == self.algebra.one:
-                return self.standard[base]
-            shown = self.standard[exponent]
+        q = self.algebra._rational(exponent)
+        if q is not None and abs(q) == 1:
+            return self.standard[base]
+        if q is not None and abs(q) == Fraction(1, 2):
+            return self._op(ops.BY_NAME["sqrt"], self.standard[base])
+        shown = self._negated_exponent(exponent) if negate else self.standard[exponent]
         return self._op(ops.POW, self.standard[base], shown)
 
     def _factor_key(self, pair: tuple[int, int]) -> tuple[Any, ...]:
