@@ -274,12 +274,11 @@ class Algebra:
         if kind == _NUM:
             return len(str(node[1]))
         if kind in (_VAR, _CONST):
-            return len(node[1])
-        if kind == _FN:
-            return len(node[1]) + 2 + sum(sizes[a] + 2 for a in node[2])
-        if kind == _ADD:
-            return len(str(node[1])) + sum(sizes[t] + 5 for t, _ in node[2])
-        return len(str(node[1])) + sum(sizes[b] + sizes[e] + 3 for b, e in node[2])
+            return len(str(node[1]))
+        children: list[int] = list(node[2]) if kind == _FN else [n for p in node[2] for n in p]
+        # An add lists (term, coefficient) pairs: the coefficients stand for their text.
+        total = sum(sizes[n] if isinstance(n, int) else len(str(n)) for n in children)
+        return len(str(node[1])) + total + 3 * len(node[2])
 
     def num(self, q: Fraction) -> int:
         return self._intern((_NUM, q))
