@@ -743,8 +743,13 @@ class _Printer:
                 continue
             needed.add(n)
             stack.extend(self._children(n))
-        for n in sorted(needed):
+        # Variables first, in the original's order: that becomes the formula's order.
+        variables = [n for n in needed if self.nodes[n][0] == _VAR]
+        for n in sorted(variables, key=lambda n: self.rank.get(self.nodes[n][1], len(self.rank))):
             self.standard[n] = self._emit(n)
+        for n in sorted(needed):
+            if n not in self.standard:
+                self.standard[n] = self._emit(n)
         return Expression(_prune(self.steps, self.standard[root]))
 
     def _children(self, n: int) -> list[int]:
