@@ -59,52 +59,88 @@ def _number(text: str) -> str:
 
 
 def latex(expression: Expression) -> str:
-    """The expression in LaTeX, with the parentheses it needs as \\left( \\right)."""
-    pieces: list[tuple[str, int]] = []
-    for step in expression.steps:
+    """The expression in LaTeX, with the parentheses it needs as \\left( \\right).
+
+    Two passes, no recursion: bottom-up, how strongly each step binds and the
+    character its text starts with; then top-down, an explicit stack of text
+    pieces and steps still to print (building strings bottom-up would copy
+    every level of a deep expression into the next).
+    """
+    steps = expression.steps
+    strength: list[int] = []
+    first: list[str] = []
+    leaves: dict[int, str] = {}
+    for index, step in enumerate(steps):
         if step.op is None:
             if step.value is None or step.name in ("pi", "e"):
-                pieces.append((latex_name(step.name), _ATOM))
+                text = latex_name(step.name)
             else:
                 text = _number(step.name)
-                pieces.append((text, _SIGN if text.startswith("-") else _ATOM))
+            leaves[index] = text
+            strength.append(_SIGN if text.startswith("-") else _ATOM)
+            first.append(text[:1])
             continue
-        name = step.op.name
-        args = [pieces[i] for i in step.args]
-        pieces.append(_combine(name, args))
-    return pieces[-1][0]
+        bound, parts = _layout(step.op.name, [strength[i] for i in step.args])
+        strength.append(bound)
+        head = parts[0]
+        if isinstance(head, str):
+            first.append(head[:1])
+        else:
+            child, wrap = head
+            first.append("\\" if wrap else first[step.args[child]])
+    pieces: list[str] = []
+    stack: list[str | int] = [len(steps) - 1]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            pieces.append(item)
+            continue
+        step = steps[item]
+        if step.op is None:
+            pieces.append(leaves[item])
+            continue
+        _, parts = _layout(step.op.name, [strength[i] for i in step.args])
+        if step.op.name == "mul":
+            right = step.args[1]
+            wrapped_right = isinstance(parts[2], tuple) and parts[2][1]
+            digit = not wrapped_right and first[right][:1].isdigit()
+            parts[1] = r" \cdot " if digit else " "
+        for part in reversed(parts):
+            if isinstance(part, tuple):
+                child, wrap = part
+                index = step.args[child]
+                stack.extend([r"\right)", index, r"\left("] if wrap else [index])
+            else:
+                stack.append(part)
+    return "".join(pieces)
 
 
-def _wrap(piece: tuple[str, int], below: int) -> str:
-    text, strength = piece
-    return rf"\left({text}\right)" if strength < below else text
+Part = str | tuple[int, bool]  # text, or (argument number, wrap it in parentheses)
 
 
-def _combine(name: str, args: list[tuple[str, int]]) -> tuple[str, int]:
+def _layout(name: str, bound: list[int]) -> tuple[int, list[Part]]:
+    """How a step prints: how strongly it binds, and its parts in order."""
     if name in ("add", "sub"):
-        left, right = args
-        sign = " + " if name == "add" else " - "
         limit = _SUM + 1 if name == "sub" else _SUM
-        if right[1] == _SIGN:
+        if bound[1] == _SIGN:
             limit = _SIGN + 1
-        return _wrap(left, _SUM) + sign + _wrap(right, limit), _SUM
+        sign = " + " if name == "add" else " - "
+        return _SUM, [(0, bound[0] < _SUM), sign, (1, bound[1] < limit)]
     if name == "mul":
-        left, right = args
-        shown_right = _wrap(right, _PRODUCT + 1 if right[1] != _SIGN else _SIGN + 1)
-        joint = r" \cdot " if shown_right[:1].isdigit() else " "
-        return _wrap(left, _PRODUCT) + joint + shown_right, _PRODUCT
-    if name == "div":
-        top, bottom = args
-        return rf"\frac{{{top[0]}}}{{{bottom[0]}}}", _POWER  # binds like a power
+        limit = _SIGN + 1 if bound[1] == _SIGN else _PRODUCT + 1
+        return _PRODUCT, [(0, bound[0] < _PRODUCT), " ", (1, bound[1] < limit)]
+    if name == "div":  # binds like a power
+        return _POWER, [r"\frac{", (0, False), "}{", (1, False), "}"]
     if name == "neg":
-        return "-" + _wrap(args[0], _SIGN), _SIGN
+        return _SIGN, ["-", (0, bound[0] < _SIGN)]
     if name == "pow":
-        base, exponent = args
-        return f"{_wrap(base, _ATOM)}^{{{exponent[0]}}}", _POWER
-    inner = ", ".join(a[0] for a in args)
+        return _POWER, [(0, bound[0] < _ATOM), "^{", (1, False), "}"]
+    inner: list[Part] = []
+    for k in range(len(bound)):
+        inner += [", ", (k, False)] if k else [(k, False)]
     if name == "sqrt":
-        return rf"\sqrt{{{inner}}}", _ATOM
+        return _ATOM, [r"\sqrt{", *inner, "}"]
     if name == "abs":
-        return rf"\left|{inner}\right|", _ATOM
+        return _ATOM, [r"\left|", *inner, r"\right|"]
     command = _FUNCTIONS.get(name, rf"\operatorname{{{name}}}")
-    return rf"{command}\left({inner}\right)", _ATOM
+    return _ATOM, [command + r"\left(", *inner, r"\right)"]
