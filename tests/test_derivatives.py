@@ -213,10 +213,14 @@ def test_create_graph_errors_match_the_float_path():
             (x**0.5).backward(create_graph=create_graph)
 
 
-def test_size_limit(monkeypatch):
+def test_size_limits(monkeypatch):
     monkeypatch.setattr(d, "MAX_NODES", 200)
     with pytest.raises(LimitError, match="order"):
         d.derivative_at(parse("tanh(x*y + sin(x))"), {"x": 1, "y": 2}, "x", 8)
+    monkeypatch.setattr(d, "MAX_FORMULA", 100)
+    with pytest.raises(LimitError, match="characters long"):
+        d.derivative(parse("tanh(x*y + sin(x))"), "x", 8)
+    assert d.derivative(parse("sin(x)"), "x", 50).format() == "-sin(x)"
 
 
 def test_bad_arguments_are_usage_errors():

@@ -65,6 +65,7 @@ def test_order_one_agrees_with_plain_grad():
         (["sqrt(x)", "--at", "x=0", "--order", "2"], 1, ["derivative of sqrt at 0"]),
         (["log(x)", "--at", "x=-1", "--order", "2"], 1, ["log(-1)"]),
         (["3", "--order", "2"], 2, ["--wrt"]),
+        (["tanh(x*y + sin(x))", "--at", "x=1,y=2", "--wrt", "x", "--order", "30"], 2, ["limit"]),
     ],
 )
 def test_order_errors(args, code, needles):
@@ -202,6 +203,7 @@ def test_diff_accepts_expressions_that_look_like_options():
         (["x/0"], 1, ["division by zero"]),
         (["x*log(0)"], 1, ["log(0)"]),
         (["x*(-8)**(1/3)"], 1, ["(-8)**"]),
+        (["tanh(x*y + sin(x))", "--wrt", "x", "--order", "12"], 2, ["characters long"]),
     ],
 )
 def test_diff_errors(args, code, needles):

@@ -28,9 +28,14 @@ from .engine import Value, apply, paused_gc
 from .errors import EvaluationError, LimitError, UsageError, format_number
 from .expression import Expression, Step
 
-# A derivative of high order can grow by a factor of about three per order;
-# past this many nodes the work takes seconds, so it is refused instead.
-MAX_NODES = 200_000
+# Each order differentiates the graph of the one before and makes a graph
+# about three times larger; differentiating a graph past this many nodes
+# would take seconds, so it is refused instead.
+MAX_NODES = 60_000
+
+# A formula is differentiated again only while it prints shorter than this:
+# derivatives of high order can grow several times per order.
+MAX_FORMULA = 50_000
 
 # Exact folding of a power of a rational number stops at this many bits.
 _MAX_FOLD_BITS = 4096
@@ -55,10 +60,11 @@ def _gradients(output: Value, leaves: Sequence[Value], create_graph: bool) -> li
 
 
 def _check_size(graph: Value, order: int) -> None:
+    """Refuse to differentiate a graph that has grown too large for ``order``."""
     size = len(graph.topological_order())
     if size > MAX_NODES:
         raise LimitError(
-            f"the derivative of order {order} needs a graph of {size} nodes "
+            f"the derivative of order {order} would differentiate a graph of {size} nodes "
             f"(limit {MAX_NODES}); ask for a lower order"
         )
 
@@ -105,9 +111,9 @@ def derivative_at(
             if not isinstance(current, Value):
                 current = 0.0  # the previous derivative was a constant
                 break
-            (current,) = _gradients(current, [leaf], create_graph=k < order)
-            if isinstance(current, Value):
+            if k > 1:
                 _check_size(current, k)
+            (current,) = _gradients(current, [leaf], create_graph=k < order)
     data = current.data if isinstance(current, Value) else current
     return float(values[-1].data), _finite(data, derivative_label(wrt, order))
 
@@ -180,6 +186,12 @@ def derivatives(
     for name in names:
         current = expression
         for k in range(1, order + 1):
+            if k > 1 and len(current.text) > MAX_FORMULA:
+                raise LimitError(
+                    f"the derivative of order {k - 1} with respect to {name} is already "
+                    f"{len(current.text)} characters long (limit {MAX_FORMULA} to go on); "
+                    "ask for a lower order"
+                )
             algebra = Algebra()
             (root,) = algebra.differentiate(current, [name], k)
             current = algebra.to_expression(root, rank)
@@ -564,15 +576,14 @@ class Algebra:
         import numpy as np
 
         values = _symbolic_graph(expression)
+        if order > 1:
+            _check_size(values[-1], order)
         leaves = _leaves(expression, values)
         # A variable that a lower derivative lost has derivative 0.
         present = [n for n in names if n in leaves]
         with np.errstate(all="ignore"), paused_gc():
             grads = _gradients(values[-1], [leaves[n] for n in present], create_graph=True)
         found = dict(zip(present, grads, strict=True))
-        for g in grads:
-            if isinstance(g, Value):
-                _check_size(g, order)
         return [self.read(found.get(n, 0.0)) for n in names]
 
     # printing
