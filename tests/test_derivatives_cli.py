@@ -126,6 +126,7 @@ def test_hessian_floats_round_trip():
         (["x", "--at", "x=1", "--format", "latex"], 2, ["latex", "csv"]),
         (["x**y", "--at", "x=-2,y=2"], 1, ["derivative of pow"]),
         (["sqrt(x)", "--at", "x=0"], 1, ["derivative of sqrt at 0"]),
+        (["2*pi"], 2, ["no variable"]),
     ],
 )
 def test_hessian_errors(args, code, needles):
@@ -199,6 +200,7 @@ def test_diff_accepts_expressions_that_look_like_options():
         (["x", "--wrt", "y"], 2, ["--wrt y", "variables: x"]),
         (["x", "--format", "csv"], 2, ["csv", "latex"]),
         (["x", "--order", "0"], 2, ["--order"]),
+        (["3"], 2, ["no variable"]),
         (["4x"], 2, ["4*x", "^"]),
         (["x/0"], 1, ["division by zero"]),
         (["x*log(0)"], 1, ["log(0)"]),

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from .. import derivatives
+from ..errors import UsageError
 from ..expression import parse
 from ..render.derivatives import Formula, render_formulas
 from ..render.latex import latex
@@ -39,6 +40,8 @@ def diff(
     """Print the derivative of EXPR as a simplified expression (one per variable)."""
     chosen = choose_format(format or "plain", FORMATS)
     expression = parse(expr)
+    if not expression.variables:
+        raise UsageError(f"'{expr}' has no variable to differentiate with respect to")
     found = derivatives.derivatives(expression, wrt or None, order)
     formulas = [Formula(name, d.format(), latex(d)) for name, d in found.items()]
     print(render_formulas(expr, order, formulas, chosen), end="")

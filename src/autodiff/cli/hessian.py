@@ -49,6 +49,8 @@ def hessian(
     """Print the value, the gradient and the matrix of second partials of EXPR at --at."""
     chosen = choose_format(format, FORMATS)
     expression = parse(expr)
+    if not expression.variables:
+        raise UsageError(f"'{expr}' has no variable to differentiate with respect to")
     point = parse_point(at or [])
     try:
         result = derivatives.hessian(expression, point)
