@@ -753,7 +753,7 @@ class _Printer:
             if n in needed:
                 continue
             needed.add(n)
-            stack.extend(self._children(n))
+            stack.extend(_structural_children(self.nodes[n]))
         # Variables first, in the original's order: that becomes the formula's order.
         variables = [n for n in needed if self.nodes[n][0] == _VAR]
         for n in sorted(variables, key=lambda n: self.rank.get(self.nodes[n][1], len(self.rank))):
@@ -762,22 +762,6 @@ class _Printer:
             if n not in self.standard:
                 self.standard[n] = self._emit(n)
         return Expression(_prune(self.steps, self.standard[root]))
-
-    def _children(self, n: int) -> list[int]:
-        node = self.nodes[n]
-        if node[0] == _ADD:
-            return [t for t, _ in node[2]]
-        if node[0] == _MUL:
-            children = []
-            for base, exponent in node[2]:
-                children += [base, exponent]
-                # A negative exponent prints negated: x**(-2*y) as 1/x**(2*y).
-                if self.nodes[exponent][0] == _MUL:
-                    children += [b for pair in self.nodes[exponent][2] for b in pair]
-            return children
-        if node[0] == _FN:
-            return list(node[2])
-        return []
 
     # steps
 
