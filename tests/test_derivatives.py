@@ -357,3 +357,13 @@ def test_latex():
     assert latex(parse("(-2)**x*abs(y)")) == r"\left(-2\right)^{x} \left|y\right|"
     assert latex(parse("1e-5*rate_2*lr")) == r"10^{-5} \mathrm{rate}_{2} \mathrm{lr}"
     assert latex(parse("-(a + b)*3")) == r"-\left(a + b\right) \cdot 3"
+
+
+def test_docstring_examples():
+    import doctest
+
+    import autodiff.render.latex
+
+    for module in (d, autodiff.render.latex):
+        failures, tried = doctest.testmod(module)
+        assert failures == 0 and tried > 0, module.__name__

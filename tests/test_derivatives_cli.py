@@ -49,8 +49,9 @@ def test_order_with_wrt_among_several_variables_csv_tsv_and_table():
 
 
 def test_order_one_agrees_with_plain_grad():
-    first = ok("grad", "x*sin(x)", "--at", "x=0.3", "--order", "1")
-    assert first == ok("grad", "x*sin(x)", "--at", "x=0.3")
+    for fmt in ("plain", "csv", "tsv"):
+        first = ok("grad", "x*sin(x)", "--at", "x=0.3", "--order", "1", "--format", fmt)
+        assert first == ok("grad", "x*sin(x)", "--at", "x=0.3", "--format", fmt)
 
 
 @pytest.mark.parametrize(

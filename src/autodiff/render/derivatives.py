@@ -55,7 +55,8 @@ def render_order(record: OrderRecord, fmt: str) -> str:
         }
         return json.dumps(data, allow_nan=False) + "\n"
     if fmt in ("csv", "tsv"):
-        header = [*record.at, "value", f"d{record.order}_{record.wrt}"]
+        power = "" if record.order == 1 else str(record.order)  # d_x as in grad, d2_x
+        header = [*record.at, "value", f"d{power}_{record.wrt}"]
         row = [*record.at.values(), record.value, record.derivative]
         return _delimited([header, [repr(x) for x in row]], fmt)
     raise ValueError(f"no such format: {fmt}")
