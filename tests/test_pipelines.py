@@ -263,6 +263,16 @@ def test_jsonl_points_by_extension_and_by_option(tmp_path):
     ]
 
 
+def test_jsonl_points_on_stdin_are_recognised_without_an_option():
+    text = '{"x": 1, "y": 2}\n{"x": 3, "y": 4}\n'
+    result = run_cli("grad", "x*y", "--points", "-", "--format", "csv", input=text)
+    assert result.stdout.splitlines() == [
+        "x,y,value,d_x,d_y,error",
+        "1,2,2.0,2.0,1.0,",
+        "3,4,12.0,4.0,3.0,",
+    ]
+
+
 def test_tsv_points():
     result = run_cli(
         "grad",

@@ -148,10 +148,21 @@ def test_formats_from_extension_or_option():
     assert points_module.format_for("p.JSONL", None) == "jsonl"
     assert points_module.format_for("p.ndjson", None) == "jsonl"
     assert points_module.format_for("p.tsv", None) == "tsv"
-    assert points_module.format_for("p.txt", None) == "csv"
+    assert points_module.format_for("p.csv", None) == "csv"
+    assert points_module.format_for("p.txt", None) == "auto"
+    assert points_module.format_for("", None) == "auto"  # stdin
     assert points_module.format_for("p.jsonl", "csv") == "csv"
     with pytest.raises(UsageError, match="xml"):
         points_module.format_for("p", "xml")
+
+
+@pytest.mark.parametrize(
+    ("text", "fmt", "line"),
+    [('\n{"x": 1}\n', "jsonl", 2), ("x\n1\n", "csv", 2), ("\n x \n\n1\n", "csv", 4)],
+)
+def test_auto_format_looks_at_the_first_line(text, fmt, line):
+    reader, (chunk,) = read(text, ("x",), fmt="auto")
+    assert reader.fmt == fmt and chunk.values["x"].tolist() == [1.0] and chunk.lines == [line]
 
 
 def test_failed_points_get_the_float_path_message():

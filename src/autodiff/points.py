@@ -28,7 +28,7 @@ from .expression import Expression
 # that a chunk's arrays stay in the cache (benchmarks/pipelines.py).
 CHUNK_SIZE = 2**15
 
-FORMATS = ("csv", "tsv", "jsonl")
+FORMATS = ("csv", "tsv", "jsonl")  # "auto" decides by the first line
 _DELIMITERS = {"csv": ",", "tsv": "\t"}
 
 
@@ -68,7 +68,8 @@ class ChunkGradient:
 
 
 def format_for(path: str, requested: str | None) -> str:
-    """``--points-format``, or the file's extension (.jsonl, .ndjson, .tsv), else CSV."""
+    """``--points-format``, or the file's extension (.csv, .tsv, .jsonl, .ndjson);
+    else "auto": the reader looks at the first line."""
     if requested is not None:
         if requested not in FORMATS:
             raise UsageError(
@@ -78,9 +79,9 @@ def format_for(path: str, requested: str | None) -> str:
     lowered = path.lower()
     if lowered.endswith((".jsonl", ".ndjson")):
         return "jsonl"
-    if lowered.endswith(".tsv"):
-        return "tsv"
-    return "csv"
+    if lowered.endswith((".csv", ".tsv")):
+        return lowered[-3:]
+    return "auto"
 
 
 class PointReader:
@@ -89,7 +90,8 @@ class PointReader:
     ``variables`` are the names the expression needs; ``defaults`` (from
     ``--at``) stand in for a column that is absent and for an empty field.
     The header (CSV) or the first record (JSON Lines) is read on creation,
-    so ``columns`` is known before the first chunk.
+    so ``columns`` is known before the first chunk. With ``fmt`` "auto", a
+    first line that starts with '{' means JSON Lines, anything else CSV.
     """
 
     def __init__(
@@ -108,10 +110,14 @@ class PointReader:
         self.line = 0  # lines consumed so far
         self.pending: list[str] = []
         self.columns: tuple[str, ...] = ()
+        first = self._first_line()
+        if fmt == "auto":
+            fmt = "jsonl" if first is not None and first.lstrip().startswith("{") else "csv"
+        self.fmt = fmt
         if fmt == "jsonl":
-            self._start_jsonl()
+            self._start_jsonl(first)
         else:
-            self._start_csv(_DELIMITERS[fmt])
+            self._start_csv(first, _DELIMITERS[fmt])
         self._check_variables()
 
     def __iter__(self) -> Iterator[PointChunk]:
@@ -122,15 +128,18 @@ class PointReader:
             if len(chunk):
                 yield chunk
 
-    # -- CSV ------------------------------------------------------------------
-
-    def _start_csv(self, delimiter: str) -> None:
-        self.delimiter = delimiter
+    def _first_line(self) -> str | None:
         for text in self.stream:
             self.line += 1
             if text.strip():
-                break
-        else:
+                return text
+        return None
+
+    # -- CSV ------------------------------------------------------------------
+
+    def _start_csv(self, text: str | None, delimiter: str) -> None:
+        self.delimiter = delimiter
+        if text is None:
             raise UsageError("the points have no header row (expected column names, as in x,y)")
         header = next(csv.reader([text], delimiter=delimiter), [])
         self.columns = tuple(name.strip() for name in header)
@@ -239,14 +248,10 @@ class PointReader:
 
     # -- JSON Lines -----------------------------------------------------------
 
-    def _start_jsonl(self) -> None:
-        for text in self.stream:
-            self.line += 1
-            if text.strip():
-                self.pending = [text]
-                break
-        else:
+    def _start_jsonl(self, text: str | None) -> None:
+        if text is None:
             return
+        self.pending = [text]
         try:
             first = json.loads(text)
         except ValueError:

@@ -66,7 +66,7 @@ def grad(
         typer.Option(
             "--points-format",
             metavar="FORMAT",
-            help=f"One of {', '.join(POINT_FORMATS)}. Default: from the extension, else csv.",
+            help=f"One of {', '.join(POINT_FORMATS)}. Default: by extension, else by line 1.",
         ),
     ] = None,
     format: Annotated[
