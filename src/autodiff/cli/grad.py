@@ -155,14 +155,17 @@ def _stdin() -> TextIO:
 class _Failures:
     """Reports failed records on stderr and remembers the exit code they call for."""
 
-    def __init__(self) -> None:
+    def __init__(self, progress: _Progress | None = None) -> None:
         self.code = 0
+        self.progress = progress
 
     def report(self, line: int, error: AutodiffError) -> str:
         """Print the message for ``error`` and return the text of the record's error field."""
         from . import exit_code
 
         self.code = max(self.code, exit_code(error))  # 2 (usage, syntax) outranks 1
+        if self.progress is not None:
+            self.progress.clear()
         if isinstance(error, ExpressionError):
             print(f"autodiff: line {line}: syntax error: {error.message}", file=sys.stderr)
             print(error.pointer(), file=sys.stderr)
@@ -227,8 +230,8 @@ def _points(
             fmt, sys.stdout, reader.columns, partials, precision, colour_allowed()
         )
         json_like = fmt in ("json", "jsonl")
-        failures = _Failures()
         progress = _Progress(source, stream)
+        failures = _Failures(progress)
         for chunk in reader:
             result = points.gradient(expression, chunk)
             errors = {
@@ -286,7 +289,12 @@ class _Progress:
         sys.stderr.flush()
         self.shown = True
 
-    def close(self) -> None:
+    def clear(self) -> None:
+        """Take the line away, so that a message starts on a clean line."""
         if self.shown:
             sys.stderr.write("\r\x1b[K")
             sys.stderr.flush()
+            self.shown = False
+
+    def close(self) -> None:
+        self.clear()

@@ -159,10 +159,7 @@ class JsonWriter(StreamWriter):
         self.first = ""
 
     def write(self, batch: Batch) -> None:
-        texts = [
-            json.dumps(record, allow_nan=False, ensure_ascii=False)
-            for record in _json_records(batch)
-        ]
+        texts = [json.dumps(record, allow_nan=False) for record in _json_records(batch)]
         if not texts:
             return
         if self.lines:
