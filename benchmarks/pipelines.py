@@ -117,6 +117,20 @@ def library(sizes: list[int], repeat: int, loop_max: int) -> list[list[str]]:
     return table
 
 
+def timed(cmd: list[str], stdin: Path | None = None) -> tuple[float, float]:
+    """Wall-clock and CPU (user + system) seconds of one run of ``cmd``.
+
+    CPU time is the steadier figure on a busy machine: waiting for a core
+    does not count.
+    """
+    start = time.perf_counter()
+    with open(stdin or os.devnull) as source:
+        process = subprocess.Popen(cmd, stdin=source, stdout=subprocess.DEVNULL, env=env())
+        _, status, usage = os.wait4(process.pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, cmd
+    return time.perf_counter() - start, usage.ru_utime + usage.ru_stime
+
+
 def command_line(sizes: list[int], repeat: int, folder: Path) -> list[list[str]]:
     baseline = folder / "baseline.py"
     baseline.write_text(BASELINE)
@@ -127,25 +141,20 @@ def command_line(sizes: list[int], repeat: int, folder: Path) -> list[list[str]]
             subprocess.run([sys.executable, "-c", GENERATOR, str(n)], stdout=f, check=True)
         ours_cmd = [sys.executable, "-m", "autodiff", "grad", F, "--points", str(points)]
         ours_cmd += ["--format", "csv"]
-
-        def ours(cmd: list[str] = ours_cmd) -> None:
-            subprocess.run(cmd, stdout=subprocess.DEVNULL, env=env(), check=True)
-
-        def theirs(points: Path = points) -> None:
-            with points.open() as f:
-                subprocess.run(
-                    [sys.executable, str(baseline)], stdin=f, stdout=subprocess.DEVNULL, check=True
-                )
-
-        t_ours, t_theirs = best(ours, repeat), best(theirs, repeat)
+        ours, theirs = [], []
+        for _ in range(repeat):  # interleaved, so that both see the same load
+            ours.append(timed(ours_cmd))
+            theirs.append(timed([sys.executable, str(baseline)], points))
+        wall, cpu = min(t for t, _ in ours), min(c for _, c in ours)
+        wall_b, cpu_b = min(t for t, _ in theirs), min(c for _, c in theirs)
         table.append(
             [
                 f"{n:.0e}",
-                f"{t_ours:.2f} s",
-                rate(n, t_ours),
-                f"{t_theirs:.2f} s",
-                rate(n, t_theirs),
-                f"{t_theirs / t_ours:.2f}x",
+                f"{wall:.2f} s ({cpu:.2f} s)",
+                rate(n, wall),
+                f"{wall_b:.2f} s ({cpu_b:.2f} s)",
+                rate(n, wall_b),
+                f"{wall_b / wall:.2f}x ({cpu_b / cpu:.2f}x)",
             ]
         )
     return table
@@ -235,7 +244,7 @@ def main() -> None:
     print("Library, arrays (value and both partials):\n")
     header = ["points", "autodiff arrays", "SymPy lambdify + numpy", "ratio", "Value loop", "gain"]
     print(markdown(header, library(sizes, args.repeat, int(args.loop_max))) + "\n")
-    print("Command line, CSV in and CSV out (process start included):\n")
+    print("Command line, CSV in and CSV out (process start included; CPU time in brackets):\n")
     with tempfile.TemporaryDirectory() as folder:
         header = ["rows", "autodiff", "rate", "csv + math script", "rate", "speed-up"]
         print(markdown(header, command_line(sizes, args.repeat, Path(folder))) + "\n")
