@@ -273,6 +273,13 @@ def test_jsonl_points_on_stdin_are_recognised_without_an_option():
     ]
 
 
+def test_a_byte_order_mark_crlf_and_spaces_in_the_header(tmp_path):
+    (tmp_path / "excel.csv").write_bytes(b"\xef\xbb\xbf x , y \r\n1,2\r\n3,4\r\n")
+    result = run_cli("grad", "x*y", "--points", "excel.csv", "--format", "csv", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "x,y,value,d_x,d_y,error\n1,2,2.0,2.0,1.0,\n3,4,12.0,4.0,3.0,\n"
+
+
 def test_tsv_points():
     result = run_cli(
         "grad",
