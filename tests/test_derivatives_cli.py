@@ -42,6 +42,14 @@ def test_order_with_wrt_among_several_variables_csv_tsv_and_table():
     )
     rows = list(csv.DictReader(io.StringIO(out)))
     assert rows == [{"x": "1.0", "y": "2.0", "value": "8.0", "d2_y": "12.0"}]
+    out = ok("grad", "x**3", "--at", "x=2", "--order", "2", "--format", "jsonl")
+    assert json.loads(out) == {
+        "expr": "x**3",
+        "at": {"x": 2.0},
+        "value": 8.0,
+        "grad": {"x": 12.0},
+        "order": 2,
+    }
     out = ok("grad", "x**3", "--at", "x=2", "--order", "3", "--format", "tsv")
     assert out.splitlines() == ["x\tvalue\td3_x", "2.0\t8.0\t6.0"]
     out = ok("grad", "x**3", "--at", "x=2", "--order", "2", "--format", "table")
@@ -66,6 +74,8 @@ def test_order_one_agrees_with_plain_grad():
         (["sqrt(x)", "--at", "x=0", "--order", "2"], 1, ["derivative of sqrt at 0"]),
         (["log(x)", "--at", "x=-1", "--order", "2"], 1, ["log(-1)"]),
         (["3", "--order", "2"], 2, ["--wrt"]),
+        (["x", "--points", "p.csv", "--order", "2"], 2, ["--order", "--points"]),
+        (["-", "--at", "x=1", "--order", "2"], 2, ["--order", "'-'"]),
         (["tanh(x*y + sin(x))", "--at", "x=1,y=2", "--wrt", "x", "--order", "30"], 2, ["limit"]),
     ],
 )

@@ -45,7 +45,7 @@ def render_order(record: OrderRecord, fmt: str) -> str:
     if fmt == "plain":
         label = plain_label(record.wrt, record.order)
         return f"value\t{record.value!r}\n{label}\t{record.derivative!r}\n"
-    if fmt == "json":
+    if fmt in ("json", "jsonl"):  # one record: the same line either way
         data = {
             "expr": record.expr,
             "at": record.at,
