@@ -9,7 +9,6 @@ import tempfile
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 
 from ..engine import Value
@@ -57,9 +56,7 @@ def graph(
     rankdir: Annotated[
         str,
         typer.Option(
-            "--rankdir",
-            click_type=click.Choice(render.RANKDIRS, case_sensitive=False),
-            help="LR: inputs on the left; TB: inputs at the top.",
+            "--rankdir", metavar="LR|TB", help="LR: inputs on the left; TB: inputs at the top."
         ),
     ] = "LR",
     no_grad: Annotated[
