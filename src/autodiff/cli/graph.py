@@ -103,7 +103,8 @@ def graph(
         sys.stdout.flush()
         return
     write_atomically(target, data)
-    print(f"wrote {output} ({len(expression)} values)", file=sys.stderr)
+    count = len(expression)
+    print(f"wrote {output} ({count} value{'' if count == 1 else 's'})", file=sys.stderr)
 
 
 def output_format(output: str, requested: str | None) -> str:

@@ -43,7 +43,7 @@ EDGE_COLOUR = "#555555"
 # of iterations (about 2,000 whatever the size) and crossing minimisation
 # half its effort: docs/graph.md has the measurements.
 FULL_EFFORT = 1000
-ITERATIONS = 2000
+ITERATIONS = 500
 
 
 def layout_attributes(dot_nodes: int) -> dict[str, str]:
@@ -68,10 +68,11 @@ INLINE_NOTE = (
 )
 
 INSTALL_GRAPHVIZ = (
-    "Graphviz's 'dot' program is needed to draw {fmt} and was not found on PATH. "
-    "Install Graphviz: 'sudo apt-get install graphviz' (Debian/Ubuntu), "
-    "'brew install graphviz' (macOS) or 'conda install graphviz' (conda). "
-    "DOT output (-o graph.dot) needs nothing."
+    "drawing {fmt} needs Graphviz's 'dot' program, which is not on PATH. Install Graphviz:\n"
+    "  sudo apt-get install graphviz   (Debian, Ubuntu)\n"
+    "  brew install graphviz           (macOS)\n"
+    "  conda install graphviz          (conda)\n"
+    "DOT text needs nothing: -o graph.dot"
 )
 
 
