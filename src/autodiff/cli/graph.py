@@ -99,7 +99,7 @@ def graph(
     )
     data = render.render(drawn, fmt)
     if target is None:
-        sys.stdout.write(data.decode("utf-8"))
+        sys.stdout.buffer.write(data)  # UTF-8 as written, whatever the locale
         sys.stdout.flush()
         return
     write_atomically(target, data)

@@ -40,7 +40,7 @@ EDGE_COLOUR = "#555555"
 # Layout effort. newrank ranks the whole graph in one network-simplex pass:
 # 15x faster than dot's default on long chains, the same picture on small
 # graphs. Past FULL_EFFORT nodes the positioning passes get a bounded number
-# of iterations (about 2,000 whatever the size) and crossing minimisation
+# of iterations (about ITERATIONS whatever the size) and crossing minimisation
 # half its effort: docs/graph.md has the measurements.
 FULL_EFFORT = 1000
 ITERATIONS = 500
@@ -55,7 +55,8 @@ def layout_attributes(dot_nodes: int) -> dict[str, str]:
 
 
 FAR_BUDGET = 2000  # invisible nodes dot may add before far inputs are written inline
-MAX_SPAN = 4  # ranks an edge may cross once they are
+MAX_SPAN = 4  # ranks an edge may cross once they are (see far_uses)
+
 VARIABLE_STYLE = f' style=filled fillcolor="{VARIABLE_FILL}"'
 CONSTANT_STYLE = " style=dashed"
 OUTPUT_STYLE = f' style="filled,bold" penwidth=2.5 fillcolor="{OUTPUT_FILL}"'
@@ -219,8 +220,10 @@ def far_uses(nodes: Sequence[Node]) -> set[tuple[int, int]]:
     quadratic number of them, and dot then takes minutes and gigabytes.
     Ranks here are as late as possible: each value just before its first
     consumer, as dot would place it. When the edges would need more than
-    REPEAT_BUDGET invisible nodes, every use further than MAX_SPAN ranks away
-    gets a small dashed copy of the value beside its consumer instead.
+    FAR_BUDGET invisible nodes, every use further than MAX_SPAN ranks away is
+    written inside its operation's node instead of drawn as an edge. (A
+    dashed copy of the value beside each far use, tried first, made dot's
+    network simplex start from a poor tree: 8 s for a 2,000-step chain.)
     """
     depth = [0] * len(nodes)  # ranks from the output; an operation sits at depth + 1
     for i in reversed(range(len(nodes))):
@@ -293,17 +296,8 @@ def subexpression_labels(nodes: Sequence[Node], limit: int = LABEL_LIMIT) -> lis
             cut = len(printed) == limit and printed.endswith("…")
             prefixes.append(printed + "…" if cut else printed)  # still cut when shown
             continue
-        text = ""
-        for piece in layout:
-            if isinstance(piece, str):
-                text += piece
-            else:
-                arg, wrapped = piece
-                inner = prefixes[step.args[arg]]
-                text += f"({inner})" if wrapped else inner
-            if len(text) > limit:
-                break
-        prefixes.append(text[: limit + 1])
+        # Each input's text is at most limit + 1 characters: the fill is short.
+        prefixes.append(_fill(layout, [prefixes[j] for j in step.args])[: limit + 1])
     return [p if len(p) <= limit else p[: max(limit - 1, 0)] + "…" for p in prefixes]
 
 
@@ -357,17 +351,20 @@ def _layout(op: Primitive, kinds: tuple[Primitive | bool, ...]) -> tuple[Piece, 
             piece if isinstance(piece, str) else (piece[0], bool(wraps >> piece[0] & 1))
             for piece in frame
         )
-        text = "".join(
-            piece
-            if isinstance(piece, str)
-            else f"({shown[piece[0]]})"
-            if piece[1]
-            else shown[piece[0]]
-            for piece in layout
-        )
-        if text == printed:
+        if _fill(layout, shown) == printed:
             return layout
     return None
+
+
+def _fill(layout: Sequence[Piece], arguments: Sequence[str]) -> str:
+    text = ""
+    for piece in layout:
+        if isinstance(piece, str):
+            text += piece
+        else:
+            k, wrapped = piece
+            text += f"({arguments[k]})" if wrapped else arguments[k]
+    return text
 
 
 # -- output -----------------------------------------------------------------
