@@ -47,6 +47,17 @@ class Value:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """Jupyter shows a Value as the picture of its graph (text without Graphviz)."""
+        # The one import that points up, from the engine to the renderer: made
+        # here, when a notebook asks for a picture, so that the engine itself
+        # never depends on presentation (nor on graphviz being installed).
+        try:
+            from .render.graph import mimebundle
+        except ImportError:
+            return {"text/plain": repr(self)}
+        return mimebundle(self)
+
     # Arithmetic: a Value or a plain number on either side.
     def __add__(self, other: Value | Number) -> Value:
         return apply(ops.ADD, self, other)

@@ -15,8 +15,8 @@ import typer
 import typer.main
 
 from .. import __version__
-from ..errors import AutodiffError, EvaluationError, ExpressionError, UsageError
-from . import diff, grad, hessian
+from ..errors import AutodiffError, EvaluationError, ExpressionError, OutputError, UsageError
+from . import diff, grad, graph, hessian
 
 app = typer.Typer(
     name="autodiff",
@@ -28,6 +28,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["--help", "-h"]},
 )
 app.command("grad", no_args_is_help=True)(grad.grad)
+app.command("graph", no_args_is_help=True)(graph.graph)
 app.command("hessian", no_args_is_help=True)(hessian.hessian)
 app.command("diff", no_args_is_help=True)(diff.diff)
 
@@ -59,7 +60,7 @@ EXIT_CHECK_FAILED = 3
 def exit_code(error: AutodiffError) -> int:
     if isinstance(error, ExpressionError | UsageError):
         return EXIT_USAGE
-    if isinstance(error, EvaluationError):
+    if isinstance(error, EvaluationError | OutputError):
         return EXIT_EVALUATION
     return EXIT_EVALUATION
 
