@@ -230,6 +230,10 @@ def test_bad_arguments_are_usage_errors():
         d.derivatives(parse("x"), ["x"], 0)
     with pytest.raises(UsageError, match="at least 1"):
         d.derivative_at(parse("x"), {"x": 1}, "x", 0)
+    with pytest.raises(LimitError, match="at most 1000"):
+        d.derivative_at(parse("x"), {"x": 1}, "x", 1001)
+    with pytest.raises(LimitError, match="at most 1000"):
+        d.derivative(parse("x"), "x", 1001)
 
 
 # -- the printed formula --------------------------------------------------------

@@ -37,6 +37,9 @@ MAX_NODES = 60_000
 # derivatives of high order can grow several times per order.
 MAX_FORMULA = 50_000
 
+# Orders past this take seconds even when nothing grows (sin, exp).
+MAX_ORDER = 1000
+
 # Exact folding of a power of a rational number stops at this many bits.
 _MAX_FOLD_BITS = 4096
 
@@ -86,6 +89,13 @@ def _finite(x: Any, what: str) -> float:
     return number
 
 
+def _check_order(order: int) -> None:
+    if order < 1:
+        raise UsageError(f"the order of a derivative must be at least 1, got {order}")
+    if order > MAX_ORDER:
+        raise LimitError(f"the order of a derivative can be at most {MAX_ORDER}, got {order}")
+
+
 def derivative_label(name: str, order: int) -> str:
     """``d/dx``, ``d2/dx2``: how plain text names an N-th derivative."""
     return f"d/d{name}" if order == 1 else f"d{order}/d{name}{order}"
@@ -100,8 +110,7 @@ def derivative_at(
     >>> derivative_at(parse("4*x**2 - 2*x + 5"), {"x": 3}, "x", 2)
     (35.0, 8.0)
     """
-    if order < 1:
-        raise UsageError(f"the order of a derivative must be at least 1, got {order}")
+    _check_order(order)
     _check_variable(expression, wrt)
     values = expression.evaluate_all(point)
     leaf = _leaves(expression, values)[wrt]
@@ -176,8 +185,7 @@ def derivatives(
     expression: Expression, wrt: Sequence[str] | None = None, order: int = 1
 ) -> dict[str, Expression]:
     """The ``order``-th derivative for each name of ``wrt`` (default: every variable)."""
-    if order < 1:
-        raise UsageError(f"the order of a derivative must be at least 1, got {order}")
+    _check_order(order)
     names = list(dict.fromkeys(wrt if wrt is not None else expression.variables))
     for name in names:
         _check_variable(expression, name)
