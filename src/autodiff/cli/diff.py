@@ -34,7 +34,9 @@ def diff(
     ] = 1,
     format: Annotated[
         str | None,
-        typer.Option("--format", metavar="FORMAT", help=f"One of {', '.join(FORMATS)}."),
+        typer.Option(
+            "--format", metavar="FORMAT", help=f"One of {', '.join(FORMATS)}. Default: plain."
+        ),
     ] = None,
 ) -> None:
     """Print the derivative of EXPR as a simplified expression (one per variable)."""
