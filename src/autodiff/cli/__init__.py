@@ -16,7 +16,7 @@ import typer.main
 
 from .. import __version__
 from ..errors import AutodiffError, EvaluationError, ExpressionError, UsageError
-from . import grad
+from . import explain, grad
 
 app = typer.Typer(
     name="autodiff",
@@ -28,6 +28,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["--help", "-h"]},
 )
 app.command("grad", no_args_is_help=True)(grad.grad)
+app.command("explain", no_args_is_help=True)(explain.explain)
 
 
 def _show_version(value: bool) -> None:
