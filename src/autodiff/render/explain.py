@@ -10,7 +10,9 @@ from ..errors import format_number
 from ..explain import Edge, Trace
 
 FORWARD_TITLE = "forward pass: each node after its inputs"
-BACKWARD_TITLE = "backward pass: output first (gradient 1); each edge adds upstream * local to its input"
+BACKWARD_TITLE = (
+    "backward pass: output first (gradient 1); each edge adds upstream * local to its input"
+)
 FORWARD_HEADER = ("node", "definition", "value", "expression")
 BACKWARD_HEADER = ("local derivative", "upstream", "product", "gradient of the input")
 
@@ -26,7 +28,7 @@ def title(trace: Trace) -> str:
 
 
 def forward_rows(trace: Trace, precision: int) -> list[tuple[str, ...]]:
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for node in trace.forward:
         leaf = node.op in ("variable", "constant")
         rows.append(
@@ -130,7 +132,7 @@ def print_table(trace: Trace, precision: int, colour: bool) -> None:
         result = Table(title=caption, title_justify="left", box=style, show_header=bool(header))
         for k, name in enumerate(header or rows[0]):
             right = name in ("value", "upstream", "product") or (not header and k == 1)
-            result.add_column(name if header else None, justify="right" if right else "left")
+            result.add_column(name if header else "", justify="right" if right else "left")
         for row in rows:
             result.add_row(*row)
         return result
