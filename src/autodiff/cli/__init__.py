@@ -16,7 +16,7 @@ import typer.main
 
 from .. import __version__
 from ..errors import AutodiffError, EvaluationError, ExpressionError, UsageError
-from . import check, explain, grad
+from . import check, explain, grad, plot
 
 app = typer.Typer(
     name="autodiff",
@@ -30,6 +30,7 @@ app = typer.Typer(
 app.command("grad", no_args_is_help=True)(grad.grad)
 app.command("explain", no_args_is_help=True)(explain.explain)
 app.command("check", no_args_is_help=True)(check.check)
+app.command("plot", no_args_is_help=True)(plot.plot)
 
 
 def _show_version(value: bool) -> None:
