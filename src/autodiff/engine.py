@@ -180,8 +180,8 @@ class Value:
                         continue
                     try:
                         step = node.grad * partial(m, *args, out)
-                    except (ValueError, ArithmeticError):
-                        raise _derivative_error(node.op, args) from None
+                    except (ValueError, ArithmeticError) as error:
+                        raise _derivative_error(node.op, args, error) from None
                     inp.grad = step if inp.grad is None else inp.grad + step
             for node in order:
                 if node.grad is None:
@@ -214,9 +214,11 @@ def apply(op: Primitive, *inputs: Value | Number) -> Value:
     return Value(data, values, op, requires_grad=requires_grad)
 
 
-def _derivative_error(op: Primitive, args: tuple[Any, ...]) -> EvaluationError:
+def _derivative_error(op: Primitive, args: tuple[Any, ...], error: Exception) -> EvaluationError:
     numbers = [a.data if isinstance(a, Value) else a for a in args]
-    return EvaluationError(op.name, numbers, "is not finite", derivative=True)
+    # A math domain error (log of a negative base) versus an infinite slope.
+    reason = "is undefined" if type(error) is ValueError else "is not finite"
+    return EvaluationError(op.name, numbers, reason, derivative=True)
 
 
 def _value_function(op: Primitive) -> Any:

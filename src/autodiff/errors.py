@@ -47,7 +47,7 @@ class LimitError(UsageError):
 class EvaluationError(AutodiffError):
     """The expression has no finite value or derivative at the point.
 
-    ``op`` names the function, ``args`` are the arguments it got, and
+    ``op`` names the function, ``arguments`` are the arguments it got, and
     ``derivative`` tells whether the value or its derivative failed.
     """
 
@@ -62,16 +62,18 @@ class EvaluationError(AutodiffError):
         symbol: str = "",
     ) -> None:
         self.op = op
-        self.args = tuple(args)
+        self.arguments = tuple(args)
         self.reason = reason
         self.derivative = derivative
         override = message
-        shown = ", ".join(format_number(a) for a in self.args)
+        shown = ", ".join(format_number(a) for a in self.arguments)
         if derivative:
-            where = shown if len(self.args) == 1 else f"({shown})"
+            where = shown if len(self.arguments) == 1 else f"({shown})"
             message = f"the derivative of {op} at {where} {reason}"
-        elif symbol and len(self.args) == 2:
-            a, b = (format_number(x) for x in self.args)
+        elif symbol and len(self.arguments) == 2:
+            a, b = (format_number(x) for x in self.arguments)
+            if symbol == "**" and a.startswith("-"):
+                a = f"({a})"  # -2**1.5 would read as -(2**1.5)
             message = f"{a}{symbol}{b} {reason}"
         else:
             message = f"{op}({shown}) {reason}"

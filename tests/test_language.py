@@ -1,0 +1,116 @@
+"""The expression language: precedence, associativity, names, printing back."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from autodiff import ExpressionError, parse
+
+
+def value(text: str, **point: float) -> float:
+    return parse(text).gradient(point)[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1 + 2*3", 7.0),
+        ("(1 + 2)*3", 9.0),
+        ("8/4/2", 1.0),
+        ("8 - 4 - 2", 2.0),
+        ("-2**2", -4.0),
+        ("(-2)**2", 4.0),
+        ("2**-1", 0.5),
+        ("2^3^2", 512.0),
+        ("2**3**2", 512.0),
+        ("(2**3)**2", 64.0),
+        ("--3", 3.0),
+        ("-+-3", 3.0),
+        ("2*-3", -6.0),
+        ("2 - -3", 5.0),
+        ("-2*3", -6.0),
+        ("1e-3*1000", 1.0),
+        ("2.5E+4/1e4", 2.5),
+        (".5 + 3.", 3.5),
+        ("pi", math.pi),
+        ("e", math.e),
+        ("pow(2, 10)", 1024.0),
+        ("\t1\n+\r2 ", 3.0),
+    ],
+)
+def test_precedence_and_associativity(text, expected):
+    assert value(text) == pytest.approx(expected)
+
+
+def test_minus_binds_looser_than_power_for_variables():
+    assert parse("-x**2").gradient({"x": 3}) == (-9.0, {"x": -6.0})
+    assert parse("x^3^2").gradient({"x": 1.1})[0] == pytest.approx(1.1**9)
+
+
+def test_names_and_variables_in_order_of_first_appearance():
+    expression = parse("theta*w_2 + x1 - theta + _y")
+    assert expression.variables == ("theta", "w_2", "x1", "_y")
+
+
+def test_each_variable_and_constant_appears_once():
+    expression = parse("x*x + 2*x + 2")
+    leaves = [s for s in expression.steps if s.op is None]
+    assert [leaf.name for leaf in leaves] == ["x", "2"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "4*x**2 - 2*x + 5",
+        "-x**2",
+        "(a - b) - (c - d)",
+        "a/(b*c)",
+        "(-2)**3*x",
+        "2**-x",
+        "x**y**z",
+        "(x**y)**z",
+        "sin(x)*exp(-y/2) + x**2*y",
+        "-(a + b)",
+        "a - -b",
+        "tanh(pow(x, 2))",
+    ],
+)
+def test_printing_reads_back_to_the_same_structure(text):
+    once = str(parse(text))
+    assert str(parse(once)) == once
+    point = {name: 2.0 + i for i, name in enumerate(parse(text).variables)}
+    assert parse(once).gradient(point) == pytest.approx(parse(text).gradient(point))
+
+
+@pytest.mark.parametrize(
+    ("text", "column", "needle"),
+    [
+        ("4x^2", 2, "4*x"),
+        ("2(x+1)", 2, "*"),
+        ("x y", 3, "x*y"),
+        ("(x+1", 5, "missing ')'"),
+        ("x+", 3, "no right operand"),
+        ("*x", 1, "no left operand"),
+        ("x)", 2, "unmatched ')'"),
+        ("()", 2, "empty parentheses"),
+        ("", 1, "empty"),
+        ("x = 1", 3, "assignment"),
+        ("x; y", 2, "one expression"),
+        ("'x'", 1, "strings"),
+        ("a.b", 2, "attribute"),
+        ("foo(x)", 1, "unknown function 'foo'"),
+        ("sin(x, y)", 1, "sin takes 1 argument, got 2"),
+        ("pow(x)", 1, "pow takes 2 arguments, got 1"),
+        ("pi(2)", 1, "constant"),
+        ("sin + 1", 1, "is a function"),
+        ("1e400", 1, "too large"),
+    ],
+)
+def test_syntax_errors_say_what_and_where(text, column, needle):
+    with pytest.raises(ExpressionError) as info:
+        parse(text)
+    assert info.value.column == column
+    assert needle in info.value.message
+    assert info.value.text == text
