@@ -11,7 +11,13 @@ from ..check import DEFAULT_RTOL
 from ..check import check as check_gradient
 from ..expression import MissingValueError, parse
 from ..render import check as render
-from .common import choose_format, colour_allowed, missing_value_hint, parse_point
+from .common import (
+    choose_format,
+    colour_allowed,
+    missing_value_hint,
+    parse_point,
+    stdout_is_terminal,
+)
 
 FORMATS = ("table", "plain", "json")
 
@@ -75,7 +81,9 @@ def check(
     except MissingValueError as error:
         raise missing_value_hint(error) from None
     if chosen == "table":
-        render.print_table(result, precision, colour=colour_allowed())
+        render.print_table(
+            result, precision, colour=colour_allowed(), terminal=stdout_is_terminal()
+        )
     elif chosen == "json":
         print(render.json_text(result), end="")
     else:

@@ -9,7 +9,13 @@ import typer
 from ..explain import explain as trace_of
 from ..expression import MissingValueError, parse
 from ..render import explain as render
-from .common import choose_format, colour_allowed, missing_value_hint, parse_point
+from .common import (
+    choose_format,
+    colour_allowed,
+    missing_value_hint,
+    parse_point,
+    stdout_is_terminal,
+)
 
 FORMATS = ("table", "plain", "json")
 
@@ -53,7 +59,7 @@ def explain(
     except MissingValueError as error:
         raise missing_value_hint(error) from None
     if chosen == "table":
-        render.print_table(trace, precision, colour=colour_allowed())
+        render.print_table(trace, precision, colour=colour_allowed(), terminal=stdout_is_terminal())
     elif chosen == "json":
         print(render.json_text(trace), end="")
     else:

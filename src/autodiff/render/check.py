@@ -81,25 +81,28 @@ def disagreements(result: CheckResult) -> list[PartialCheck]:
     return [p for p in result.partials if p.status == "disagree"]
 
 
-def print_table(result: CheckResult, precision: int, colour: bool) -> None:
+def print_table(result: CheckResult, precision: int, colour: bool, terminal: bool) -> None:
     from rich import box
     from rich.console import Console
     from rich.table import Table
 
     at = ", ".join(f"{n} = {format_number(v)}" for n, v in result.at.items())
     title = f"f = {result.expr}" + (f"  at  {at}" if at else "")
-    table = Table(
-        title=f"{title}  (rtol {format_number(result.rtol)})",
-        title_justify="left",
-        box=box.ROUNDED if colour else None,
-    )
+    table = Table(box=box.ROUNDED if colour else None)
     table.add_column("")
     for p in result.partials:
         table.add_column(f"∂f/∂{p.name}", justify="right")
     for label, cell in TABLE_ROWS:
         table.add_row(label, *(cell(p, precision) for p in result.partials))
-    console = Console(no_color=not colour, highlight=False, soft_wrap=True)
+    console = Console(no_color=not colour, highlight=False, soft_wrap=True, width=_width(terminal))
+    # The title on its own line: a rich title wraps at the table's width.
+    console.print(f"{title}  (rtol {format_number(result.rtol)})", style="bold" if colour else None)
     console.print(table)
     for p in result.partials:
         if p.reason:
             console.print(f"∂f/∂{p.name} {p.status}: {p.reason}")
+
+
+def _width(terminal: bool) -> int | None:
+    """A terminal's own width; in a pipe, room for the table's natural width (rich assumes 80)."""
+    return None if terminal else 1000

@@ -118,18 +118,20 @@ def json_text(trace: Trace) -> str:
     return json.dumps(as_json(trace), allow_nan=False) + "\n"
 
 
-def print_table(trace: Trace, precision: int, colour: bool) -> None:
+def print_table(trace: Trace, precision: int, colour: bool, terminal: bool) -> None:
     """Rich tables for a terminal: boxed and bold only when colour is allowed."""
     from rich import box
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(no_color=not colour, highlight=False)
+    console = Console(no_color=not colour, highlight=False, width=_width(terminal))
     style = box.ROUNDED if colour else None
     console.print(title(trace), style="bold" if colour else None)
 
     def table(caption: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> Table:
-        result = Table(title=caption, title_justify="left", box=style, show_header=bool(header))
+        # The caption is printed on its own line: a rich title wraps at the table's width.
+        console.print(caption, style="bold" if colour else None)
+        result = Table(box=style, show_header=bool(header))
         for k, name in enumerate(header or rows[0]):
             right = name in ("value", "upstream", "product") or (not header and k == 1)
             result.add_column(name if header else "", justify="right" if right else "left")
@@ -147,3 +149,8 @@ def print_table(trace: Trace, precision: int, colour: bool) -> None:
     if grads:
         console.print()
         console.print(table("gradient", (), grads))
+
+
+def _width(terminal: bool) -> int | None:
+    """A terminal's own width; in a pipe, room for the table's natural width (rich assumes 80)."""
+    return None if terminal else 1000
