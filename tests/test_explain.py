@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import math
+import random
 
 import pytest
 
 from autodiff import ops, parse
-from autodiff.explain import explain
+from autodiff.explain import explain, subexpressions
 from conftest import run_cli
 
 NEURON = "tanh(x1*w1 + x2*w2 + b)"
@@ -219,3 +220,38 @@ def test_cli_errors(args, code, message):
     assert result.stdout == ""
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _random_expression(rng, depth):
+    """A random expression text over every operator and a few functions."""
+    if depth == 0 or rng.random() < 0.2:
+        return rng.choice(["x", "y", "2", "1.5", "pi", "1e-3"])
+    if rng.random() < 0.6:
+        left, right = _random_expression(rng, depth - 1), _random_expression(rng, depth - 1)
+        op = rng.choice(["+", "-", "*", "/", "**", "^"])
+        text = f"{left}{op}{right}"
+        return f"({text})" if rng.random() < 0.5 else text
+    if rng.random() < 0.2:
+        return "-" + _random_expression(rng, depth - 1)
+    name = rng.choice(["sin", "exp", "tanh", "relu", "abs", "pow"])
+    if name == "pow":
+        return f"pow({_random_expression(rng, depth - 1)}, {_random_expression(rng, depth - 1)})"
+    return f"{name}({_random_expression(rng, depth - 1)})"
+
+
+@pytest.mark.parametrize("limit", [1, 5, 12, 30])
+def test_subexpressions_print_what_the_printer_prints(limit):
+    rng = random.Random(limit)
+    for _ in range(300):
+        expression = parse(_random_expression(rng, 5))
+        expected = [expression.format(i, limit=limit) for i in range(len(expression))]
+        assert subexpressions(expression.steps, limit) == expected, expression.text
+
+
+def test_a_long_chain_is_explained_in_linear_time():
+    """Printing every node afresh was quadratic: minutes for a chain of 20,000 terms."""
+    expression = parse("+".join(["x"] * 20_000))
+    trace = explain(expression, {"x": 1.0})
+    assert trace.grad == {"x": 20_000.0}
+    assert trace.forward[-1].expression == "x + x + x + x + x + x + x + x…"
+    assert len(trace.backward) == 2 * 19_999
