@@ -200,3 +200,11 @@ def test_cli_errors(args, code, message):
     assert result.stdout == ""
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_cli_an_expression_without_variables_has_nothing_to_check():
+    result = run_cli("check", "2*3", "--format", "table")
+    assert result.returncode == 0, result.stderr
+    assert "(no variables: nothing to check)" in result.stdout
+    data = json.loads(run_cli("check", "2*3", "--format", "json").stdout)
+    assert data["checks"] == [] and data["ok"] is True and data["value"] == 6.0

@@ -255,3 +255,14 @@ def test_a_long_chain_is_explained_in_linear_time():
     assert trace.grad == {"x": 20_000.0}
     assert trace.forward[-1].expression == "x + x + x + x + x + x + x + x…"
     assert len(trace.backward) == 2 * 19_999
+
+
+def test_cli_the_backward_rows_name_each_edge():
+    result = run_cli("explain", "x*x + x", "--at", "x=3")
+    rows = result.stdout.split("backward pass")[1].splitlines()[2:6]
+    assert [row.split()[:3] for row in rows] == [
+        ["n3", "→", "n2"],
+        ["n3", "→", "x"],
+        ["n2", "→", "x"],
+        ["n2", "→", "x"],
+    ]

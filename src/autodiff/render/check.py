@@ -97,6 +97,9 @@ def print_table(result: CheckResult, precision: int, colour: bool, terminal: boo
     console = Console(no_color=not colour, highlight=False, soft_wrap=True, width=_width(terminal))
     # The title on its own line: a rich title wraps at the table's width.
     console.print(f"{title}  (rtol {format_number(result.rtol)})", style="bold" if colour else None)
+    if not result.partials:
+        console.print("  (no variables: nothing to check)")
+        return
     console.print(table)
     for p in result.partials:
         if p.reason:

@@ -14,7 +14,7 @@ BACKWARD_TITLE = (
     "backward pass: output first (gradient 1); each edge adds upstream * local to its input"
 )
 FORWARD_HEADER = ("node", "definition", "value", "expression")
-BACKWARD_HEADER = ("local derivative", "upstream", "product", "gradient of the input")
+BACKWARD_HEADER = ("edge", "local derivative", "upstream", "product", "gradient of the input")
 
 
 def number(x: float, precision: int) -> str:
@@ -63,6 +63,7 @@ def gradient_text(edge: Edge, precision: int) -> str:
 def backward_rows(trace: Trace, precision: int) -> list[tuple[str, ...]]:
     return [
         (
+            f"{edge.node} → {edge.input}",
             local_text(edge, precision),
             number(edge.upstream, precision),
             number(edge.product, precision),
