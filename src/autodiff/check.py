@@ -100,9 +100,9 @@ def check(
             known = ", ".join(expression.variables) or "none"
             raise UsageError(f"--wrt {name}: not a variable of the expression (variables: {known})")
     at = {name: float(point[name]) for name in expression.variables}
+    rounding = _rounding_scale(expression, at)
     partials = tuple(
-        _check_one(expression, at, name, grad[name], step, rtol, _rounding_scale(expression, at))
-        for name in names
+        _check_one(expression, at, name, grad[name], step, rtol, rounding) for name in names
     )
     return CheckResult(expression.text, at, value, {n: grad[n] for n in names}, rtol, partials)
 
