@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from ..errors import UsageError
+from ..explain import Trace
 from ..explain import explain as trace_of
 from ..expression import MissingValueError, parse
 from ..render import explain as render
@@ -16,6 +19,7 @@ from .common import (
     parse_point,
     stdout_is_terminal,
 )
+from .plot import write_atomically
 
 FORMATS = ("table", "plain", "json")
 
@@ -49,6 +53,16 @@ def explain(
             "--precision", metavar="N", min=1, max=17, help="Significant digits in text output."
         ),
     ] = 6,
+    graph: Annotated[
+        str | None,
+        typer.Option(
+            "--graph",
+            metavar="FILE",
+            help="Also draw the graph, each node with its data and grad: "
+            "a .svg, .png, .pdf or .dot file.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Show the forward pass, every backward step of the chain rule, and the gradient."""
     chosen = choose_format(format, FORMATS)
@@ -58,9 +72,26 @@ def explain(
         trace = trace_of(expression, point)
     except MissingValueError as error:
         raise missing_value_hint(error) from None
+    if graph is not None:
+        # Drawn and written before anything is printed: if the picture
+        # fails, stdout stays empty, as for every error.
+        write_graph(trace, graph)
     if chosen == "table":
         render.print_table(trace, precision, colour=colour_allowed(), terminal=stdout_is_terminal())
     elif chosen == "json":
         print(render.json_text(trace), end="")
     else:
         print(render.plain(trace, precision), end="")
+
+
+def write_graph(trace: Trace, path: str) -> None:
+    from ..render.graph import FORMATS, draw, render
+
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if path == "-" or suffix not in FORMATS:
+        raise UsageError(
+            f"--graph {path}: the file name must end in {', '.join('.' + f for f in FORMATS)} "
+            "(stdout holds the trace)"
+        )
+    assert trace.graph is not None
+    write_atomically(Path(path), render(draw(trace.graph), suffix))
