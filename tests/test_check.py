@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import math
+import random
 import subprocess
 import sys
 
 import pytest
 
-from autodiff import ops, parse
+from autodiff import AutodiffError, ops, parse
 from autodiff.check import DEFAULT_RTOL, check
 from conftest import cli_env, run_cli
 
@@ -29,6 +30,8 @@ SMOOTH = [
     ("asin(x) + acos(x/2) + atan(x) + sinh(x) - cosh(x)", {"x": 0.4}),
     ("x**y", {"x": 1.7, "y": -2.3}),
     ("x*y", {"x": 1e-300, "y": 1e300}),
+    ("x**3", {"x": 0.0}),  # the differences go to 0 like h**2, never "settling" relative to 0
+    ("relu(y)*y", {"y": 0.0}),  # a kink in f', not in f: the differences go to 0 like h
 ]
 
 
@@ -208,3 +211,63 @@ def test_cli_an_expression_without_variables_has_nothing_to_check():
     assert "(no variables: nothing to check)" in result.stdout
     data = json.loads(run_cli("check", "2*3", "--format", "json").stdout)
     assert data["checks"] == [] and data["ok"] is True and data["value"] == 6.0
+
+
+@pytest.mark.parametrize(
+    ("text", "point"),
+    [
+        ("cos(x**4)", {"x": 9458.98127308344}),  # x**4 is 8e15: cos of it is rounding noise
+        ("sin(cosh(y*y))", {"y": -26.33818519939644}),
+    ],
+)
+def test_a_function_made_of_rounding_error_is_undetermined(text, point):
+    result = check(parse(text), point)
+    assert result.ok
+    assert [p.status for p in result.partials] == ["undetermined"]
+    assert "f is mostly rounding error here" in result.partials[0].reason
+
+
+def test_cli_exit_3_for_an_underflowed_gradient():
+    """A real disagreement with the engine as it is: reverse mode multiplies the
+    upstream gradient (1e-296) by sqrt's local derivative (5e-149) before it
+    meets sinh's (1e296), and the product underflows to 0. The slope of
+    1/sqrt(cosh(y**2)) at 26 is about -6e-146, and the finite difference sees it."""
+    result = run_cli("check", "1/sqrt(cosh(y**2))", "--at", "y=26", "--format", "json")
+    assert result.returncode == 3, result.stderr
+    (c,) = json.loads(result.stdout)["checks"]
+    assert c["autodiff"] == 0.0 and c["status"] == "disagree"
+    assert c["central"] == pytest.approx(-26 * math.tanh(676) / math.sqrt(math.cosh(676)), rel=1e-6)
+
+
+def _random_expression(rng, depth):
+    if depth == 0 or rng.random() < 0.25:
+        return rng.choice(["x", "y", "2", "1.5", "pi", "0.3"])
+    if rng.random() < 0.6:
+        op = rng.choice(["+", "-", "*", "/", "**2", "**3", "**0.5"])
+        left = _random_expression(rng, depth - 1)
+        if op.startswith("**"):
+            return f"({left}){op}"
+        return f"({left}){op}({_random_expression(rng, depth - 1)})"
+    name = rng.choice(["sin", "cos", "exp", "tanh", "sigmoid", "atan", "log", "sqrt", "cosh"])
+    return f"{name}({_random_expression(rng, depth - 1)})"
+
+
+def test_random_expressions_never_disagree():
+    """The tolerance is no false alarm: smooth expressions at points of every scale."""
+    rng = random.Random(2)
+    checked = 0
+    for _ in range(300):
+        expression = parse(_random_expression(rng, 5))
+        point = {
+            "x": rng.choice(
+                [0.0, 1.0, rng.uniform(-3, 3), rng.uniform(-1, 1) * 10 ** rng.uniform(-6, 4)]
+            ),
+            "y": rng.uniform(-30, 30),
+        }
+        try:
+            result = check(expression, point)
+        except AutodiffError:
+            continue  # undefined at the point itself
+        checked += len(result.partials)
+        assert result.ok, (expression.text, point, result.partials)
+    assert checked > 100

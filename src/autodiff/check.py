@@ -35,6 +35,8 @@ STEP_FACTOR = EPS ** (1.0 / 3.0)
 # Room above the first-order rounding estimate (see _rounding_scale): two
 # evaluations enter a difference, and a library function may be 1 ulp off.
 ROUNDING_SAFETY = 8.0
+# Rounding error above this fraction of |f| makes a disagreement undetermined.
+NOISY = 1e-3
 # The default step is divided by 4 at most this often (4**-20 is about 1e-12).
 MAX_SHRINKS = 20
 
@@ -136,6 +138,7 @@ class _Probe:
     left4: float
     rise: float  # |f(x+h) - f(x-h)|
     rise4: float
+    size: float  # the largest |f| among f(x), f(x+h), f(x-h)
     noise: float  # the rounding error an evaluation of f can carry
 
 
@@ -197,7 +200,8 @@ class _Partial:
         )
         if not all(map(math.isfinite, numbers)):
             raise _NoProbe(f"a finite difference overflows at the step {format_number(h)}")
-        return _Probe(h, *numbers, abs(fp - fm), abs(fp4 - fm4), self.noise)
+        size = max(abs(f0), abs(fp), abs(fm))
+        return _Probe(h, *numbers, abs(fp - fm), abs(fp4 - fm4), size, self.noise)
 
 
 def _check_one(
@@ -213,16 +217,14 @@ def _check_one(
     x = partial.x
     h = default_step(x) if step is None else step
 
-    def undetermined(reason: str, p: _Probe | None = None) -> PartialCheck:
-        central, one_sided = (p.central, p.one_sided) if p else (None, None)
-        return PartialCheck(
-            name, exact, central, one_sided, h, None, None, None, "undetermined", reason
-        )
+    def result(
+        status: Status, reason: str, central: float | None = None, one_sided: float | None = None
+    ) -> PartialCheck:
+        return PartialCheck(name, exact, central, one_sided, h, None, None, None, status, reason)
 
     # With the default step, shrink h until the central difference stops
-    # changing (to within half of rtol): a function that changes fast, or a
-    # neighbour where f is undefined, gets a smaller step. A step the user
-    # gave is used as it is.
+    # changing: a function that changes fast, or a neighbour where f is
+    # undefined, gets a smaller step. A step the user gave is used as it is.
     attempts = 1 if step is not None else MAX_SHRINKS
     for attempt in range(attempts):
         if attempt:
@@ -231,49 +233,64 @@ def _check_one(
             probe = partial.probe(h)
         except _NoProbe as why:
             if step is not None or why.lost or attempt == attempts - 1:
-                return undetermined(str(why))
+                return result("undetermined", str(why))
             continue
-        size = max(abs(exact), abs(probe.central4))
-        settled = abs(probe.central - probe.central4) <= 0.5 * rtol * size + probe.noise / (h / 4.0)
+        # The error bar of the difference at h/4: a fifteenth of how much it
+        # moved from h if its error shrinks like h**2 (smooth f), a third if
+        # only like h (a kink in f'); half, to cover both. Settled judges the
+        # differences by themselves, never by autodiff's answer.
+        bar = 0.5 * abs(probe.central - probe.central4)
+        settled = bar <= 0.5 * rtol * abs(probe.central4) + probe.noise / (h / 4.0)
         if settled:
             break
 
-    # Smooth f: the gap between the one-sided slopes shrinks with the step
-    # (to a quarter here); at a kink it stays.
-    gap, gap4 = abs(probe.one_sided - probe.left), abs(probe.right4 - probe.left4)
-    if gap4 > 0.5 * gap and gap4 > probe.noise / (h / 4.0):
-        return undetermined(
-            f"a kink at {name} = {format_number(x)}: the slope from the left is about "
-            f"{probe.left4:.6g}, from the right {probe.right4:.6g}",
-            probe,
-        )
-    if not settled and probe.rise4 > 0.5 * probe.rise and probe.rise4 > probe.noise:
-        return undetermined(
-            "f(x+h) - f(x-h) does not shrink with the step: a jump at "
-            f"{name} = {format_number(x)}, or a step too large for how fast f changes",
-            probe,
-        )
-    if not settled and step is None:
-        return undetermined("the central difference does not settle as the step shrinks", probe)
-
     if step is None:
-        # Settled: the difference at h/4 is the better one (its truncation
-        # error is about a sixteenth of the change just measured).
+        # The difference at h/4 is the better one; its error bar comes along.
         h, central, one_sided = h / 4.0, probe.central4, probe.right4
     else:
-        central, one_sided = probe.central, probe.one_sided
+        # A given step is taken at its word: no error bar.
+        central, one_sided, bar = probe.central, probe.one_sided, 0.0
     abs_error = abs(exact - central)
     size = max(abs(exact), abs(central))
     rel_error = abs_error / size if size else 0.0
-    tolerance = rtol * size + probe.noise / h
-    status: Status = "agree" if abs_error <= tolerance else "disagree"
-    reason = ""
-    if status == "disagree":
+    tolerance = rtol * size + probe.noise / h + bar
+    agree = abs_error <= tolerance
+
+    if not agree and probe.noise > NOISY * probe.size:
+        # f's own value is mostly rounding error (cos of a huge argument, a
+        # cancellation of huge terms): no step can show its slope.
         reason = (
-            f"autodiff gives {format_number(exact)}, the central difference "
-            f"{format_number(central)} (relative error {rel_error:.3g}, "
-            f"more than rtol {format_number(rtol)} allows)"
+            f"f is mostly rounding error here (about ±{probe.noise:.3g} on values up to "
+            f"{probe.size:.3g}): no finite difference can resolve its slope"
         )
+        return result("undetermined", reason, central, one_sided)
+    # Smooth f: the gap between the one-sided slopes shrinks with the step
+    # (to a quarter here); at a kink it stays.
+    gap, gap4 = abs(probe.one_sided - probe.left), abs(probe.right4 - probe.left4)
+    if gap4 > 0.5 * gap and gap4 > probe.noise / (probe.h / 4.0):
+        reason = (
+            f"a kink at {name} = {format_number(x)}: the slope from the left is about "
+            f"{probe.left4:.6g}, from the right {probe.right4:.6g}"
+        )
+        return result("undetermined", reason, central, one_sided)
+    if not settled and probe.rise4 > 0.5 * probe.rise and probe.rise4 > probe.noise:
+        reason = (
+            "f(x+h) - f(x-h) does not shrink with the step: a jump at "
+            f"{name} = {format_number(x)}, or a step too large for how fast f changes"
+        )
+        return result("undetermined", reason, central, one_sided)
+    if agree:
+        return PartialCheck(
+            name, exact, central, one_sided, h, abs_error, rel_error, tolerance, "agree"
+        )
+    if not settled and step is None:
+        reason = "the central difference does not settle as the step shrinks"
+        return result("undetermined", reason, central, one_sided)
+    reason = (
+        f"autodiff gives {format_number(exact)}, the central difference "
+        f"{format_number(central)} (relative error {rel_error:.3g}, "
+        f"more than rtol {format_number(rtol)} allows)"
+    )
     return PartialCheck(
-        name, exact, central, one_sided, h, abs_error, rel_error, tolerance, status, reason
+        name, exact, central, one_sided, h, abs_error, rel_error, tolerance, "disagree", reason
     )
