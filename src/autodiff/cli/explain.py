@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from ..errors import UsageError
-from ..explain import Trace
 from ..explain import explain as trace_of
 from ..expression import MissingValueError, parse
 from ..render import explain as render
@@ -19,7 +18,7 @@ from .common import (
     parse_point,
     stdout_is_terminal,
 )
-from .plot import write_atomically
+from .graph import writable_path, write_atomically
 
 FORMATS = ("table", "plain", "json")
 
@@ -66,16 +65,22 @@ def explain(
 ) -> None:
     """Show the forward pass, every backward step of the chain rule, and the gradient."""
     chosen = choose_format(format, FORMATS)
+    picture = graph_target(graph) if graph is not None else None
     expression = parse(expr)
     point = parse_point(at or [])
     try:
         trace = trace_of(expression, point)
     except MissingValueError as error:
         raise missing_value_hint(error) from None
-    if graph is not None:
+    if picture is not None:
         # Drawn and written before anything is printed: if the picture
         # fails, stdout stays empty, as for every error.
-        write_graph(trace, graph)
+        from ..render.graph import draw
+        from ..render.graph import render as render_graph
+
+        assert trace.graph is not None
+        path, fmt = picture
+        write_atomically(path, render_graph(draw(trace.graph), fmt))
     if chosen == "table":
         render.print_table(trace, precision, colour=colour_allowed(), terminal=stdout_is_terminal())
     elif chosen == "json":
@@ -84,8 +89,9 @@ def explain(
         print(render.plain(trace, precision), end="")
 
 
-def write_graph(trace: Trace, path: str) -> None:
-    from ..render.graph import FORMATS, draw, render
+def graph_target(path: str) -> tuple[Path, str]:
+    """Where --graph goes and in which format; checked before any work."""
+    from ..render.graph import FORMATS
 
     suffix = Path(path).suffix.lower().lstrip(".")
     if path == "-" or suffix not in FORMATS:
@@ -93,5 +99,4 @@ def write_graph(trace: Trace, path: str) -> None:
             f"--graph {path}: the file name must end in {', '.join('.' + f for f in FORMATS)} "
             "(stdout holds the trace)"
         )
-    assert trace.graph is not None
-    write_atomically(Path(path), render(draw(trace.graph), suffix))
+    return writable_path(path), suffix
