@@ -114,7 +114,7 @@ def test_matplotlib_is_imported_only_for_a_plot():
         (["x*y", "-o", "-"], 2, "no value for variable 'y'; add --at y=VALUE"),
         (["3", "-o", "-"], 2, "the expression has no variable to plot against"),
         (["log(x)", "--range", "-3:-1", "-o", "-"], 1, "f is undefined everywhere"),
-        (["x", "-o", "no/such/dir/f.svg"], 2, "cannot write no/such/dir/f.svg"),
+        (["x", "-o", "no/such/dir/f.svg"], 1, "cannot write no/such/dir/f.svg: no such directory"),
         (["x", "--samples", "1", "-o", "-"], 2, "--samples must be between 2"),
     ],
 )

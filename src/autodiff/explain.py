@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 from . import ops
@@ -60,6 +60,9 @@ class Trace:
     forward: tuple[Node, ...]
     backward: tuple[Edge, ...]
     grad: dict[str, float]  # the engine's gradient, in order of first appearance
+    # The graph itself after backward(): every Value with its data and grad,
+    # for a picture (explain --graph) or a closer look in a notebook.
+    graph: Value | None = field(default=None, compare=False, repr=False)
 
 
 def explain(expression: Expression, point: Mapping[str, float]) -> Trace:
@@ -127,8 +130,9 @@ def explain(expression: Expression, point: Mapping[str, float]) -> Trace:
                 )
             )
 
+    root.backward()
     at = {name: float(point[name]) for name in expression.variables}
-    return Trace(expression.text, at, value, tuple(forward), tuple(backward), grad)
+    return Trace(expression.text, at, value, tuple(forward), tuple(backward), grad, root)
 
 
 def _names(order: Sequence[Value], variables: Sequence[str]) -> dict[Value, str]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +12,7 @@ from ..curve import DEFAULT_SAMPLES, sample
 from ..errors import AutodiffError, UsageError
 from ..expression import MissingValueError, constant_value, parse
 from .common import missing_value_hint, parse_point
+from .graph import writable_path, write_atomically
 
 
 def plot(
@@ -57,6 +56,8 @@ def plot(
 ) -> None:
     """Plot EXPR and its derivative over --range; undefined points are gaps."""
     fmt = output_format(output)
+    # Fail before any work when the file cannot go where it should.
+    target = writable_path(output) if output != "-" else None
     low, high = parse_range(range_)
     expression = parse(expr)
     if not expression.variables:
@@ -69,11 +70,11 @@ def plot(
     from ..render.plot import draw
 
     picture = draw(curve, fmt)
-    if output == "-":
+    if target is None:
         sys.stdout.buffer.write(picture)
         sys.stdout.buffer.flush()
     else:
-        write_atomically(Path(output), picture)
+        write_atomically(target, picture)
 
 
 def output_format(output: str) -> str:
@@ -96,24 +97,3 @@ def parse_range(text: str) -> tuple[float, float]:
         raise UsageError(
             f"bad --range '{text}': the ends must be numbers or constant expressions"
         ) from None
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write a file whole or not at all: a temporary file beside it, then a rename."""
-    temporary: str | None = None
-    try:
-        with tempfile.NamedTemporaryFile(
-            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
-        ) as handle:
-            temporary = handle.name
-            handle.write(data)
-        # NamedTemporaryFile creates the file private (0600); a picture
-        # gets the permissions of any new file.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    except OSError as error:
-        if temporary is not None and os.path.exists(temporary):
-            os.unlink(temporary)
-        raise UsageError(f"cannot write {path}: {error.strerror or error}") from None
