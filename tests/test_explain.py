@@ -9,7 +9,8 @@ import random
 import pytest
 
 from autodiff import ops, parse
-from autodiff.explain import explain, subexpressions
+from autodiff.explain import explain
+from autodiff.expression import format_all
 from conftest import run_cli
 
 NEURON = "tanh(x1*w1 + x2*w2 + b)"
@@ -245,7 +246,7 @@ def test_subexpressions_print_what_the_printer_prints(limit):
     for _ in range(300):
         expression = parse(_random_expression(rng, 5))
         expected = [expression.format(i, limit=limit) for i in range(len(expression))]
-        assert subexpressions(expression.steps, limit) == expected, expression.text
+        assert format_all(expression.steps, limit) == expected, expression.text
 
 
 def test_a_long_chain_is_explained_in_linear_time():

@@ -14,11 +14,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 
 from . import ops
 from .engine import Value
-from .expression import Expression, Step, format_steps
+from .expression import Expression, Step, format_all, format_steps
 from .ops import Primitive
 
 # How much of a sub-expression the trace shows beside a node's name.
@@ -79,7 +78,7 @@ def explain(expression: Expression, point: Mapping[str, float]) -> Trace:
     order = root.topological_order()
     step_of = {v: i for i, v in enumerate(values)}
     names = _names(order, expression.variables)
-    texts = subexpressions(expression.steps, EXPRESSION_LIMIT)
+    texts = format_all(expression.steps, EXPRESSION_LIMIT)
 
     forward: list[Node] = []
     for node in order:
@@ -184,63 +183,3 @@ def local_formula(op: Primitive, inputs: Sequence[str], k: int) -> str:
     """
     by_placeholder = dict(zip("ab", inputs, strict=False))
     return _PLACEHOLDER.sub(lambda m: by_placeholder[m.group(0)], op.formulas[k])
-
-
-def subexpressions(steps: Sequence[Step], limit: int) -> list[str]:
-    """What ``format_steps(steps, i, limit)`` prints, for every step i, in linear time.
-
-    Printing each step afresh walks down its whole left spine first, which is
-    quadratic on a long chain (minutes for 20,000 terms). Here each text is
-    assembled from its inputs' texts, already cut to ``limit + 1`` characters,
-    inside the frame the printer itself draws around inputs of those kinds,
-    so the rules of printing stay in one place.
-    """
-    prefixes: list[str] = []
-    for step in steps:
-        if step.op is None:
-            prefixes.append(step.name[: limit + 1])
-            continue
-        text = ""
-        for piece in _frame(step.op, tuple(_kind(steps[j]) for j in step.args)):
-            text += prefixes[step.args[piece]] if isinstance(piece, int) else piece
-            if len(text) > limit:
-                break
-        prefixes.append(text[: limit + 1])
-    return [p if len(p) <= limit else p[: max(limit - 1, 0)] + "…" for p in prefixes]
-
-
-def _kind(step: Step) -> Primitive | bool:
-    """All the printer looks at in an input: its operation, or whether a leaf is signed."""
-    return step.op if step.op is not None else step.name.startswith("-")
-
-
-@cache
-def _frame(op: Primitive, kinds: tuple[Primitive | bool, ...]) -> tuple[str | int, ...]:
-    """How the printer lays out ``op`` over inputs of these kinds.
-
-    Literal text (parentheses included) and, for each input, its position:
-    found by printing ``op`` over stand-ins of the same kinds built from
-    marker leaves, and cutting the text at each stand-in.
-    """
-    steps: list[Step] = []
-    standins: list[int] = []
-    for j, kind in enumerate(kinds):
-        if isinstance(kind, bool):
-            steps.append(Step(None, (), ("-" if kind else "") + f"\x00{j}\x00"))
-        else:
-            first = len(steps)
-            steps += [Step(None, (), f"\x00{j}.{k}\x00") for k in range(kind.arity)]
-            steps.append(Step(kind, tuple(range(first, first + kind.arity))))
-        standins.append(len(steps) - 1)
-    steps.append(Step(op, tuple(standins)))
-    rest = format_steps(steps, len(steps) - 1)
-    frame: list[str | int] = []
-    for j, index in enumerate(standins):
-        alone = format_steps(steps, index)
-        before, found, rest = rest.partition(alone)
-        if not found:
-            raise AssertionError(f"the printer dropped input {j} of {op.name}")
-        frame += [before, j] if before else [j]
-    if rest:
-        frame.append(rest)
-    return tuple(frame)
