@@ -385,6 +385,47 @@ def _precedence(step: Step) -> int:
     return _PRECEDENCE.get(step.op.name, _ATOM)
 
 
+Piece = str | tuple[int, bool]  # literal text, or (input step, wrapped in parentheses)
+
+
+def layout(steps: Sequence[Step], step: Step) -> list[Piece]:
+    """How an operation prints: literal text around its inputs, each maybe in parentheses.
+
+    The one place that knows precedence and associativity when printing.
+    """
+    assert step.op is not None
+    name = step.op.name
+    mine = _precedence(step)
+    if name in ("add", "sub", "mul", "div"):
+        left, right = step.args
+        return [
+            (left, _precedence(steps[left]) < mine),
+            _INFIX[name],
+            (right, _precedence(steps[right]) <= mine),  # a - (b - c) keeps its parentheses
+        ]
+    if name == "pow":
+        base, exponent = step.args
+        return [
+            (base, _precedence(steps[base]) <= mine),
+            "**",
+            (exponent, _precedence(steps[exponent]) < 3),  # the exponent is a unary
+        ]
+    if name == "neg":
+        (operand,) = step.args
+        return ["-", (operand, _precedence(steps[operand]) < 3)]
+    pieces: list[Piece] = [name + "("]
+    for k, arg in enumerate(step.args):
+        if k:
+            pieces.append(", ")
+        pieces.append((arg, False))
+    pieces.append(")")
+    return pieces
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
+
+
 def format_steps(steps: Sequence[Step], root: int, limit: int | None = None) -> str:
     """Print a program back as text, with only the parentheses it needs.
 
@@ -400,46 +441,44 @@ def format_steps(steps: Sequence[Step], root: int, limit: int | None = None) -> 
             pieces.append(item)
             size += len(item)
             if limit is not None and size > limit:
-                return "".join(pieces)[: max(limit - 1, 0)] + "…"
+                return _cut("".join(pieces), limit)
             continue
         step = steps[item]
         if step.op is None:
             stack.append(step.name)
             continue
-        name = step.op.name
-        mine = _precedence(step)
-        parts: list[str | int | tuple[int, bool]]
-        if name in ("add", "sub", "mul", "div"):
-            left, right = step.args
-            parts = [
-                (left, _precedence(steps[left]) < mine),
-                _INFIX[name],
-                (right, _precedence(steps[right]) <= mine),
-            ]
-        elif name == "pow" and step.op.symbol:
-            base, exponent = step.args
-            parts = [
-                (base, _precedence(steps[base]) <= mine),
-                "**",
-                (exponent, _precedence(steps[exponent]) < 3),
-            ]
-        elif name == "neg":
-            (operand,) = step.args
-            parts = ["-", (operand, _precedence(steps[operand]) < 3)]
-        else:
-            parts = [name + "("]
-            for k, arg in enumerate(step.args):
-                if k:
-                    parts.append(", ")
-                parts.append((arg, False))
-            parts.append(")")
-        for part in reversed(parts):
+        for part in reversed(layout(steps, step)):
             if isinstance(part, tuple):
                 index, wrap = part
                 stack.extend([")", index, "("] if wrap else [index])
             else:
                 stack.append(part)
     return "".join(pieces)
+
+
+def format_all(steps: Sequence[Step], limit: int) -> list[str]:
+    """What ``format_steps(steps, i, limit)`` prints, for every step i, in linear time.
+
+    Printing each step afresh walks its whole sub-expression: quadratic on a
+    long chain. Each text here is assembled from its inputs' texts, already
+    cut to ``limit + 1`` characters, which is all a cut text can show.
+    """
+    texts: list[str] = []
+    for step in steps:
+        if step.op is None:
+            texts.append(step.name[: limit + 1])
+            continue
+        text = ""
+        for piece in layout(steps, step):
+            if isinstance(piece, str):
+                text += piece
+            else:
+                index, wrap = piece
+                text += f"({texts[index]})" if wrap else texts[index]
+            if len(text) > limit:
+                break
+        texts.append(text[: limit + 1])
+    return [_cut(text, limit) for text in texts]
 
 
 def constant_value(text: str) -> float:

@@ -16,7 +16,7 @@ import typer.main
 
 from .. import __version__
 from ..errors import AutodiffError, EvaluationError, ExpressionError, OutputError, UsageError
-from . import diff, grad, graph, hessian
+from . import check, diff, explain, grad, graph, hessian, plot
 
 app = typer.Typer(
     name="autodiff",
@@ -29,6 +29,9 @@ app = typer.Typer(
 )
 app.command("grad", no_args_is_help=True)(grad.grad)
 app.command("graph", no_args_is_help=True)(graph.graph)
+app.command("explain", no_args_is_help=True)(explain.explain)
+app.command("check", no_args_is_help=True)(check.check)
+app.command("plot", no_args_is_help=True)(plot.plot)
 app.command("hessian", no_args_is_help=True)(hessian.hessian)
 app.command("diff", no_args_is_help=True)(diff.diff)
 

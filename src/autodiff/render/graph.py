@@ -13,12 +13,11 @@ import re
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from ..engine import Value
 from ..errors import AutodiffError, LimitError, OutputError, UsageError, format_number
-from ..expression import Expression, Step, format_steps
+from ..expression import Expression, Step, format_all
 from ..ops import Primitive
 
 if TYPE_CHECKING:
@@ -276,29 +275,8 @@ def escape_label(text: str, record: bool = False) -> str:
 
 
 def subexpression_labels(nodes: Sequence[Node], limit: int = LABEL_LIMIT) -> list[str]:
-    """Each node's label: its name, or the sub-expression it computes, cut at ``limit``.
-
-    Exactly what ``format_steps(steps, i, limit)`` prints for every node, but
-    in linear time: formatting each node afresh walks down its whole left
-    spine (12 s for a 5,000-step chain). Here each label is assembled from
-    its inputs' (already cut) labels, following the printer's own layout of
-    the operation (see ``_layout``), so the rules of printing stay in one place.
-    """
-    steps = _as_steps(nodes)
-    prefixes: list[str] = []
-    for i, step in enumerate(steps):
-        if step.op is None:
-            prefixes.append(step.name[: limit + 1])
-            continue
-        layout = _layout(step.op, tuple(_kind(steps[j]) for j in step.args))
-        if layout is None:  # a layout the frame cannot express: print it (slower)
-            printed = format_steps(steps, i, limit)
-            cut = len(printed) == limit and printed.endswith("…")
-            prefixes.append(printed + "…" if cut else printed)  # still cut when shown
-            continue
-        # Each input's text is at most limit + 1 characters: the fill is short.
-        prefixes.append(_fill(layout, [prefixes[j] for j in step.args])[: limit + 1])
-    return [p if len(p) <= limit else p[: max(limit - 1, 0)] + "…" for p in prefixes]
+    """Each node's label: its name, or the sub-expression it computes, cut at ``limit``."""
+    return format_all(_as_steps(nodes), limit)
 
 
 def _as_steps(nodes: Sequence[Node]) -> list[Step]:
@@ -307,64 +285,6 @@ def _as_steps(nodes: Sequence[Node]) -> list[Step]:
         Step(None, (), node.name) if node.op is None or node.name else Step(node.op, node.inputs)
         for node in nodes
     ]
-
-
-def _kind(step: Step) -> Primitive | bool:
-    """What the printer looks at in an argument: its operation, or whether a leaf is signed."""
-    return step.op if step.op is not None else step.name.startswith("-")
-
-
-Piece = str | tuple[int, bool]  # literal text, or (argument, wrapped in parentheses)
-
-
-@cache
-def _layout(op: Primitive, kinds: tuple[Primitive | bool, ...]) -> tuple[Piece, ...] | None:
-    """How the printer lays out ``op`` over arguments of these kinds.
-
-    Found by printing small programs: the operation over marker leaves gives
-    the frame (the text between arguments); over stand-ins of the same kinds,
-    which of them the printer wraps in parentheses. None if the printer does
-    something the frame cannot express.
-    """
-    marks = [f"\x00{k}\x00" for k in range(len(kinds))]
-    program = [Step(None, (), mark) for mark in marks]
-    program.append(Step(op, tuple(range(len(kinds)))))
-    frame: list[Piece] = [
-        (marks.index(part), False) if part in marks else part
-        for part in re.split("(\x00\\d+\x00)", format_steps(program, len(program) - 1))
-        if part
-    ]
-    standins = []
-    for k, kind in enumerate(kinds):
-        if isinstance(kind, bool):  # a leaf, signed or not
-            program.append(Step(None, (), ("-" if kind else "") + marks[k]))
-        else:  # an operation over marker leaves
-            first = len(program)
-            program.extend(Step(None, (), f"\x01{k}.{a}\x01") for a in range(kind.arity))
-            program.append(Step(kind, tuple(range(first, first + kind.arity))))
-        standins.append(len(program) - 1)
-    program.append(Step(op, tuple(standins)))
-    printed = format_steps(program, len(program) - 1)
-    shown = [format_steps(program, s) for s in standins]
-    for wraps in range(2 ** len(kinds)):
-        layout = tuple(
-            piece if isinstance(piece, str) else (piece[0], bool(wraps >> piece[0] & 1))
-            for piece in frame
-        )
-        if _fill(layout, shown) == printed:
-            return layout
-    return None
-
-
-def _fill(layout: Sequence[Piece], arguments: Sequence[str]) -> str:
-    text = ""
-    for piece in layout:
-        if isinstance(piece, str):
-            text += piece
-        else:
-            k, wrapped = piece
-            text += f"({arguments[k]})" if wrapped else arguments[k]
-    return text
 
 
 # -- output -----------------------------------------------------------------
