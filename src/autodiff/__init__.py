@@ -8,6 +8,7 @@
 from .engine import Value
 from .errors import AutodiffError, EvaluationError, ExpressionError, LimitError, UsageError
 from .expression import Expression, parse
+from .render.graph import draw
 
 __version__ = "0.1.0"
 
@@ -20,5 +21,6 @@ __all__ = [
     "UsageError",
     "Value",
     "__version__",
+    "draw",
     "parse",
 ]

@@ -46,6 +46,17 @@ class Value:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """Jupyter shows a Value as the picture of its graph (text without Graphviz)."""
+        # The one import that points up, from the engine to the renderer: made
+        # here, when a notebook asks for a picture, so that the engine itself
+        # never depends on presentation (nor on graphviz being installed).
+        try:
+            from .render.graph import mimebundle
+        except ImportError:
+            return {"text/plain": repr(self)}
+        return mimebundle(self)
+
     # Arithmetic: a Value or a plain number on either side.
     def __add__(self, other: Value | Number) -> Value:
         return apply(ops.ADD, self, other)
@@ -186,7 +197,9 @@ class Value:
                         continue
                     try:
                         step = grad * partial(m, *args, out)
-                    except (ValueError, ArithmeticError) as error:
+                    except (ValueError, ArithmeticError, EvaluationError) as error:
+                        # On Values (create_graph) the rule fails inside apply():
+                        # still say which derivative failed, as with floats.
                         raise derivative_error(op, args, error) from None
                     inp.grad = step if inp.grad is None else inp.grad + step
             for node in order:
@@ -233,7 +246,14 @@ def derivative_error(op: Primitive, args: Sequence[Any], error: Exception) -> Ev
     """Why a local derivative of ``op`` at ``args`` failed."""
     numbers = [a.data if isinstance(a, Value) else a for a in args]
     # A math domain error (log of a negative base) versus an infinite slope.
-    reason = "is undefined" if type(error) is ValueError else "is not finite"
+    # Inside apply() a division by zero is "undefined"; here, as with floats,
+    # it is an infinite slope.
+    undefined = type(error) is ValueError or (
+        isinstance(error, EvaluationError)
+        and error.op != "div"
+        and error.reason.startswith("is undefined")
+    )
+    reason = "is undefined" if undefined else "is not finite"
     return EvaluationError(op.name, numbers, reason, derivative=True)
 
 

@@ -44,6 +44,10 @@ class LimitError(UsageError):
     """The input is larger than a configured limit."""
 
 
+class OutputError(AutodiffError):
+    """The result could not be written: a file-system failure, or Graphviz missing or failing."""
+
+
 class EvaluationError(AutodiffError):
     """The expression has no finite value or derivative at the point.
 

@@ -101,29 +101,50 @@ class Expression:
         for v in point.values():  # a loop: a generator here cost a tenth of a small gradient
             arrays = arrays or not isinstance(v, (int, float))
         if arrays:
-            import numpy as np
-
-            with np.errstate(all="ignore"):
-                values = self.evaluate_all(point)
-                values[-1].backward()
-            shape = np.broadcast_shapes(*(np.shape(point[n]) for n in self.variables))
-            value = np.broadcast_to(values[-1].data, shape).astype(float)
-            grads = {
-                s.name: np.broadcast_to(v.grad, shape).astype(float)
-                for s, v in zip(self.steps, values, strict=True)
-                if s.is_variable
-            }
-            return value, grads
+            return self._gradient_arrays(point)
         try:
             return self._float_sweep.gradient(point)
         except MissingValueError:
             self.evaluate_all(point)  # an earlier step may fail first, as in evaluate()
             raise
 
+    def _gradient_arrays(self, point: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
+        """Many points at once: one graph per chunk of points, each node's data an array.
+
+        Chunks keep every intermediate array in the cache; one graph over a
+        million points spent most of its time on fresh memory (10x slower).
+        """
+        import numpy as np
+
+        for name in self.variables:
+            if name not in point:
+                raise MissingValueError(name)
+        inputs = {n: np.asarray(point[n], dtype=float) for n in self.variables}
+        shape = np.broadcast_shapes(*(a.shape for a in inputs.values()))
+        flat = {n: np.broadcast_to(a, shape).reshape(-1) for n, a in inputs.items()}
+        size = math.prod(shape)
+        value = np.empty(size)
+        grads = {n: np.empty(size) for n in self.variables}
+        with np.errstate(all="ignore"):
+            for start in range(0, size, ARRAY_CHUNK):
+                part = slice(start, start + ARRAY_CHUNK)
+                values = self.evaluate_all({n: a[part] for n, a in flat.items()})
+                values[-1].backward()
+                value[part] = values[-1].data
+                for s, v in zip(self.steps, values, strict=True):
+                    if s.is_variable:
+                        grads[s.name][part] = v.grad
+        return value.reshape(shape), {n: g.reshape(shape) for n, g in grads.items()}
+
     @cached_property
     def _float_sweep(self) -> _FloatSweep:
         with paused_gc():
             return _FloatSweep(self.steps)
+
+
+# Points per graph on the array path: 2**14..2**16 measured fastest
+# (intermediates stay in the cache); benchmarks/pipelines.py.
+ARRAY_CHUNK = 2**15
 
 
 class _FloatSweep:
@@ -482,6 +503,47 @@ def _precedence(step: Step) -> int:
     return _PRECEDENCE.get(step.op.name, _ATOM)
 
 
+Piece = str | tuple[int, bool]  # literal text, or (input step, wrapped in parentheses)
+
+
+def layout(steps: Sequence[Step], step: Step) -> list[Piece]:
+    """How an operation prints: literal text around its inputs, each maybe in parentheses.
+
+    The one place that knows precedence and associativity when printing.
+    """
+    assert step.op is not None
+    name = step.op.name
+    mine = _precedence(step)
+    if name in ("add", "sub", "mul", "div"):
+        left, right = step.args
+        return [
+            (left, _precedence(steps[left]) < mine),
+            _INFIX[name],
+            (right, _precedence(steps[right]) <= mine),  # a - (b - c) keeps its parentheses
+        ]
+    if name == "pow":
+        base, exponent = step.args
+        return [
+            (base, _precedence(steps[base]) <= mine),
+            "**",
+            (exponent, _precedence(steps[exponent]) < 3),  # the exponent is a unary
+        ]
+    if name == "neg":
+        (operand,) = step.args
+        return ["-", (operand, _precedence(steps[operand]) < 3)]
+    pieces: list[Piece] = [name + "("]
+    for k, arg in enumerate(step.args):
+        if k:
+            pieces.append(", ")
+        pieces.append((arg, False))
+    pieces.append(")")
+    return pieces
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
+
+
 def format_steps(steps: Sequence[Step], root: int, limit: int | None = None) -> str:
     """Print a program back as text, with only the parentheses it needs.
 
@@ -497,46 +559,44 @@ def format_steps(steps: Sequence[Step], root: int, limit: int | None = None) -> 
             pieces.append(item)
             size += len(item)
             if limit is not None and size > limit:
-                return "".join(pieces)[: max(limit - 1, 0)] + "…"
+                return _cut("".join(pieces), limit)
             continue
         step = steps[item]
         if step.op is None:
             stack.append(step.name)
             continue
-        name = step.op.name
-        mine = _precedence(step)
-        parts: list[str | int | tuple[int, bool]]
-        if name in ("add", "sub", "mul", "div"):
-            left, right = step.args
-            parts = [
-                (left, _precedence(steps[left]) < mine),
-                _INFIX[name],
-                (right, _precedence(steps[right]) <= mine),
-            ]
-        elif name == "pow" and step.op.symbol:
-            base, exponent = step.args
-            parts = [
-                (base, _precedence(steps[base]) <= mine),
-                "**",
-                (exponent, _precedence(steps[exponent]) < 3),
-            ]
-        elif name == "neg":
-            (operand,) = step.args
-            parts = ["-", (operand, _precedence(steps[operand]) < 3)]
-        else:
-            parts = [name + "("]
-            for k, arg in enumerate(step.args):
-                if k:
-                    parts.append(", ")
-                parts.append((arg, False))
-            parts.append(")")
-        for part in reversed(parts):
+        for part in reversed(layout(steps, step)):
             if isinstance(part, tuple):
                 index, wrap = part
                 stack.extend([")", index, "("] if wrap else [index])
             else:
                 stack.append(part)
     return "".join(pieces)
+
+
+def format_all(steps: Sequence[Step], limit: int) -> list[str]:
+    """What ``format_steps(steps, i, limit)`` prints, for every step i, in linear time.
+
+    Printing each step afresh walks its whole sub-expression: quadratic on a
+    long chain. Each text here is assembled from its inputs' texts, already
+    cut to ``limit + 1`` characters, which is all a cut text can show.
+    """
+    texts: list[str] = []
+    for step in steps:
+        if step.op is None:
+            texts.append(step.name[: limit + 1])
+            continue
+        text = ""
+        for piece in layout(steps, step):
+            if isinstance(piece, str):
+                text += piece
+            else:
+                index, wrap = piece
+                text += f"({texts[index]})" if wrap else texts[index]
+            if len(text) > limit:
+                break
+        texts.append(text[: limit + 1])
+    return [_cut(text, limit) for text in texts]
 
 
 def constant_value(text: str) -> float:

@@ -15,8 +15,8 @@ import typer
 import typer.main
 
 from .. import __version__
-from ..errors import AutodiffError, EvaluationError, ExpressionError, UsageError
-from . import grad
+from ..errors import AutodiffError, EvaluationError, ExpressionError, OutputError, UsageError
+from . import check, diff, explain, grad, graph, hessian, plot
 
 app = typer.Typer(
     name="autodiff",
@@ -28,6 +28,12 @@ app = typer.Typer(
     context_settings={"help_option_names": ["--help", "-h"]},
 )
 app.command("grad", no_args_is_help=True)(grad.grad)
+app.command("graph", no_args_is_help=True)(graph.graph)
+app.command("explain", no_args_is_help=True)(explain.explain)
+app.command("check", no_args_is_help=True)(check.check)
+app.command("plot", no_args_is_help=True)(plot.plot)
+app.command("hessian", no_args_is_help=True)(hessian.hessian)
+app.command("diff", no_args_is_help=True)(diff.diff)
 
 
 def _show_version(value: bool) -> None:
@@ -57,7 +63,7 @@ EXIT_CHECK_FAILED = 3
 def exit_code(error: AutodiffError) -> int:
     if isinstance(error, ExpressionError | UsageError):
         return EXIT_USAGE
-    if isinstance(error, EvaluationError):
+    if isinstance(error, EvaluationError | OutputError):
         return EXIT_EVALUATION
     return EXIT_EVALUATION
 

@@ -1,24 +1,43 @@
-"""autodiff grad: the value and the partial derivatives at a point."""
+"""autodiff grad: the value and the partial derivatives at a point, or at many.
+
+Three shapes of input: one expression at one point (``--at``); expressions
+from stdin, one per line (EXPR ``-``); one expression at a stream of points
+(``--points``). Streams write a record per input record, a failed record
+included, and exit at the end with the worst failure's code.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import contextlib
+import io
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Annotated, Any, TextIO
 
 import typer
 
-from ..errors import UsageError
-from ..expression import MissingValueError, parse
+from ..errors import AutodiffError, ExpressionError, UsageError
+from ..expression import Expression, MissingValueError, parse
 from ..render import formats
 from .common import choose_format, colour_allowed, missing_value_hint, parse_point
 
-FORMATS = ("table", "plain", "json", "csv", "tsv")
+FORMATS = ("table", "plain", "json", "jsonl", "csv", "tsv")
+POINT_FORMATS = ("csv", "tsv", "jsonl")
+
+# What a shell reports for a process that a closed pipe stopped (128 + SIGPIPE),
+# so `set -o pipefail` treats autodiff like any other command: `cat`, `seq`.
+EXIT_BROKEN_PIPE = 141
 
 
 def grad(
     expr: Annotated[
         str,
         typer.Argument(
-            metavar="EXPR", help="The expression, e.g. '4*x**2 - 2*x + 5'.", show_default=False
+            metavar="EXPR",
+            help="The expression, e.g. 'x**2 - 2*x'; '-' reads expressions from stdin, one a line.",
+            show_default=False,
         ),
     ],
     at: Annotated[
@@ -26,12 +45,29 @@ def grad(
         typer.Option(
             "--at",
             metavar="NAME=VALUE",
-            help="A variable's value; repeat it or join several with commas (x=1,y=pi/2).",
+            help="A variable's value; repeat it or join several with commas (x=1,y=pi/2). "
+            "With --points: the value where a column is absent or a field empty.",
         ),
     ] = None,
     wrt: Annotated[
         list[str] | None,
         typer.Option("--wrt", metavar="NAME", help="Only this partial (repeatable)."),
+    ] = None,
+    points: Annotated[
+        str | None,
+        typer.Option(
+            "--points",
+            metavar="FILE",
+            help="Evaluate at every point of FILE ('-': stdin): CSV with a header, or JSON Lines.",
+        ),
+    ] = None,
+    points_format: Annotated[
+        str | None,
+        typer.Option(
+            "--points-format",
+            metavar="FORMAT",
+            help=f"One of {', '.join(POINT_FORMATS)}. Default: by extension, else by line 1.",
+        ),
     ] = None,
     format: Annotated[
         str | None,
@@ -47,26 +83,231 @@ def grad(
             "--precision", metavar="N", min=1, max=17, help="Significant digits in a table."
         ),
     ] = 6,
+    order: Annotated[
+        int | None,
+        typer.Option(
+            "--order", metavar="N", min=1, help="The N-th derivative (with one --wrt variable)."
+        ),
+    ] = None,
 ) -> None:
     """Print the value of EXPR and every partial derivative at the point given by --at."""
     chosen = choose_format(format, FORMATS)
-    expression = parse(expr)
     point = parse_point(at or [])
+    if order is not None:
+        if expr == "-" or points is not None:
+            raise UsageError("--order works at one point (--at): not with EXPR '-' or --points")
+        from .hessian import grad_order
+
+        grad_order(expr, parse(expr), point, wrt or [], order, chosen, precision)
+        return
+    if expr == "-":
+        if points is not None:
+            raise UsageError("EXPR '-' reads expressions from stdin: it cannot take --points too")
+        _stream(lambda: _expressions(_stdin(), chosen, point, wrt or [], precision))
+    elif points is not None:
+        expression = parse(expr)
+        _check_wrt(expression, wrt or [])
+        _stream(lambda: _points(expression, points, points_format, chosen, point, wrt, precision))
+    else:
+        expression = parse(expr)
+        _stream(lambda: _single(expression, chosen, point, wrt or [], precision))
+
+
+def _single(
+    expression: Expression, fmt: str, point: dict[str, float], wrt: list[str], precision: int
+) -> int:
     try:
         value, partials = expression.gradient(point)
     except MissingValueError as error:
         raise missing_value_hint(error) from None
-    for name in wrt or []:
-        if name not in partials:
-            known = ", ".join(expression.variables) or "none"
-            raise UsageError(f"--wrt {name}: not a variable of the expression (variables: {known})")
+    _check_wrt(expression, wrt)
     if wrt:
         partials = {name: partials[name] for name in dict.fromkeys(wrt)}
     at_point = {name: point[name] for name in expression.variables}
-    record = formats.GradRecord(expr, at_point, value, partials)
-    if chosen == "table":
+    record = formats.GradRecord(expression.text, at_point, value, partials)
+    if fmt == "table":
         from ..render.table import print_grad_table
 
         print_grad_table(record, precision, colour=colour_allowed())
     else:
-        print(formats.render(record, chosen), end="")
+        print(formats.render(record, fmt), end="")
+    return 0
+
+
+def _check_wrt(expression: Expression, wrt: Iterable[str]) -> None:
+    for name in wrt:
+        if name not in expression.variables:
+            known = ", ".join(expression.variables) or "none"
+            raise UsageError(f"--wrt {name}: not a variable of the expression (variables: {known})")
+
+
+# -- streams ----------------------------------------------------------------
+
+
+def _stream(run: Callable[[], int]) -> None:
+    """Run ``run`` to its end and exit with its code; a reader that went away
+    (``autodiff ... | head -1``) ends it quietly."""
+    try:
+        code = run()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Whatever is still buffered can never be written: point stdout at
+        # /dev/null so the interpreter's final flush fails no more.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise typer.Exit(EXIT_BROKEN_PIPE) from None
+    if code:
+        raise typer.Exit(code)
+
+
+def _stdin() -> TextIO:
+    # newline="" leaves line ends to the csv module (quoted fields may hold them).
+    return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", errors="replace", newline="")
+
+
+class _Failures:
+    """Reports failed records on stderr and remembers the exit code they call for."""
+
+    def __init__(self, progress: _Progress | None = None) -> None:
+        self.code = 0
+        self.progress = progress
+
+    def report(self, line: int, error: AutodiffError) -> str:
+        """Print the message for ``error`` and return the text of the record's error field."""
+        from . import exit_code
+
+        self.code = max(self.code, exit_code(error))  # 2 (usage, syntax) outranks 1
+        if self.progress is not None:
+            self.progress.clear()
+        if isinstance(error, ExpressionError):
+            print(f"autodiff: line {line}: syntax error: {error.message}", file=sys.stderr)
+            print(error.pointer(), file=sys.stderr)
+            return f"syntax error: {error.message} (column {error.column})"
+        print(f"autodiff: line {line}: error: {error}", file=sys.stderr)
+        return str(error)
+
+
+def _expressions(
+    stdin: TextIO, fmt: str, point: dict[str, float], wrt: Sequence[str], precision: int
+) -> int:
+    """One record per expression line, evaluated at the --at point."""
+    partials = list(dict.fromkeys(wrt)) if wrt else list(point)
+    writer = formats.stream_writer(fmt, sys.stdout, ["expr"], partials, precision, colour_allowed())
+    failures = _Failures()
+    for number, line in enumerate(stdin, 1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        at: dict[str, list[float | None]] = {}
+        value: float | None = None
+        grad: dict[str, list[float | None]] = {}
+        errors: dict[int, str] = {}
+        try:
+            expression = parse(text)
+            at = {name: [point.get(name)] for name in expression.variables}
+            v, g = expression.gradient(point)
+        except MissingValueError as error:
+            errors[0] = failures.report(number, missing_value_hint(error))
+        except AutodiffError as error:
+            errors[0] = failures.report(number, error)
+        else:
+            value = v
+            names = [n for n in g if n in partials] if wrt else list(g)
+            grad = {name: [g[name]] for name in names}
+        batch = formats.Batch(["expr"], [[text]], [text], at, [value], grad, errors)
+        writer.write(batch)
+        if fmt != "table":
+            sys.stdout.flush()  # a record as soon as its line: `tail -f | autodiff grad -`
+    writer.close()
+    return failures.code
+
+
+def _points(
+    expression: Expression,
+    source: str,
+    requested: str | None,
+    fmt: str,
+    defaults: Mapping[str, float],
+    wrt: list[str] | None,
+    precision: int,
+) -> int:
+    """One record per point of the stream, evaluated a chunk at a time as arrays."""
+    from .. import points
+
+    kind = points.format_for("" if source == "-" else source, requested)
+    stream = _stdin() if source == "-" else _open(source)
+    with stream:
+        reader = points.PointReader(stream, kind, expression.variables, defaults)
+        partials = list(dict.fromkeys(wrt)) if wrt else list(expression.variables)
+        writer = formats.stream_writer(
+            fmt, sys.stdout, reader.columns, partials, precision, colour_allowed()
+        )
+        json_like = fmt in ("json", "jsonl")
+        progress = _Progress(source, stream)
+        failures = _Failures(progress)
+        for chunk in reader:
+            result = points.gradient(expression, chunk)
+            errors = {
+                i: failures.report(chunk.lines[i], e) for i, e in sorted(result.errors.items())
+            }
+            batch = formats.Batch(
+                reader.columns,
+                chunk.fields,
+                [expression.text] * len(chunk),
+                {n: chunk.values[n].tolist() for n in expression.variables} if json_like else {},
+                result.value.tolist(),
+                {n: result.grad[n].tolist() for n in partials},
+                errors,
+                chunk.extras(expression.variables) if json_like else None,
+            )
+            writer.write(batch)
+            progress.update(len(chunk))
+        progress.close()
+        writer.close()
+    return failures.code
+
+
+def _open(path: str) -> TextIO:
+    try:
+        return open(path, encoding="utf-8-sig", errors="replace", newline="")
+    except OSError as error:
+        raise UsageError(f"cannot read --points {path}: {error.strerror or error}") from None
+
+
+class _Progress:
+    """A line on stderr counting the points, for long runs at a terminal only."""
+
+    DELAY = 1.0  # seconds before it appears: short runs stay silent
+
+    def __init__(self, source: str, stream: Any) -> None:
+        self.enabled = sys.stderr.isatty()
+        self.start = time.monotonic()
+        self.count = 0
+        self.shown = False
+        self.raw = getattr(stream, "buffer", None)
+        try:
+            self.total = os.path.getsize(source) if source != "-" else 0
+        except OSError:
+            self.total = 0
+
+    def update(self, count: int) -> None:
+        self.count += count
+        if not self.enabled or time.monotonic() - self.start < self.DELAY:
+            return
+        text = f"autodiff: {self.count:,} points"
+        if self.total and self.raw is not None:
+            with contextlib.suppress(OSError, ValueError):
+                text += f" ({min(self.raw.tell() / self.total, 1.0):.0%})"
+        sys.stderr.write(f"\r{text}\x1b[K")
+        sys.stderr.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        """Take the line away, so that a message starts on a clean line."""
+        if self.shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+            self.shown = False
+
+    def close(self) -> None:
+        self.clear()

@@ -1,0 +1,98 @@
+"""autodiff check: the exact gradient against finite differences."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from ..check import DEFAULT_RTOL
+from ..check import check as check_gradient
+from ..expression import MissingValueError, parse
+from ..render import check as render
+from .common import (
+    choose_format,
+    colour_allowed,
+    missing_value_hint,
+    parse_point,
+    stdout_is_terminal,
+)
+
+FORMATS = ("table", "plain", "json")
+
+
+def check(
+    expr: Annotated[
+        str,
+        typer.Argument(
+            metavar="EXPR", help="The expression, e.g. '4*x**2 - 2*x + 5'.", show_default=False
+        ),
+    ],
+    at: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--at",
+            metavar="NAME=VALUE",
+            help="A variable's value; repeat it or join several with commas (x=1,y=pi/2).",
+        ),
+    ] = None,
+    wrt: Annotated[
+        list[str] | None,
+        typer.Option("--wrt", metavar="NAME", help="Check only this partial (repeatable)."),
+    ] = None,
+    step: Annotated[
+        float | None,
+        typer.Option(
+            "--step",
+            metavar="H",
+            help="The finite-difference step. Default: cbrt(eps)*max(1,|x|), "
+            "shrunk until the central difference settles.",
+            show_default=False,
+        ),
+    ] = None,
+    rtol: Annotated[
+        float,
+        typer.Option(
+            "--rtol", metavar="R", help="The relative error allowed (beyond rounding error)."
+        ),
+    ] = DEFAULT_RTOL,
+    format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            metavar="FORMAT",
+            help=f"One of {', '.join(FORMATS)}. Default: table on a terminal, else plain.",
+        ),
+    ] = None,
+    precision: Annotated[
+        int,
+        typer.Option(
+            "--precision", metavar="N", min=1, max=17, help="Significant digits in a table."
+        ),
+    ] = 6,
+) -> None:
+    """Compare every partial derivative with finite differences; exit 3 if one disagrees."""
+    chosen = choose_format(format, FORMATS)
+    expression = parse(expr)
+    point = parse_point(at or [])
+    try:
+        result = check_gradient(expression, point, step=step, rtol=rtol, wrt=wrt)
+    except MissingValueError as error:
+        raise missing_value_hint(error) from None
+    if chosen == "table":
+        render.print_table(
+            result, precision, colour=colour_allowed(), terminal=stdout_is_terminal()
+        )
+    elif chosen == "json":
+        print(render.json_text(result), end="")
+    else:
+        print(render.plain(result), end="")
+    failed = render.disagreements(result)
+    if failed:
+        from . import EXIT_CHECK_FAILED  # here: the package imports this module first
+
+        sys.stdout.flush()
+        for p in failed:
+            print(f"autodiff: check failed: d/d{p.name}: {p.reason}", file=sys.stderr)
+        raise typer.Exit(EXIT_CHECK_FAILED)

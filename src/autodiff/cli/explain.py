@@ -1,0 +1,102 @@
+"""autodiff explain: backpropagation at a point, step by step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..errors import UsageError
+from ..explain import explain as trace_of
+from ..expression import MissingValueError, parse
+from ..render import explain as render
+from .common import (
+    choose_format,
+    colour_allowed,
+    missing_value_hint,
+    parse_point,
+    stdout_is_terminal,
+)
+from .graph import writable_path, write_atomically
+
+FORMATS = ("table", "plain", "json")
+
+
+def explain(
+    expr: Annotated[
+        str,
+        typer.Argument(
+            metavar="EXPR", help="The expression, e.g. 'tanh(x1*w1 + b)'.", show_default=False
+        ),
+    ],
+    at: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--at",
+            metavar="NAME=VALUE",
+            help="A variable's value; repeat it or join several with commas (x=1,y=pi/2).",
+        ),
+    ] = None,
+    format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            metavar="FORMAT",
+            help=f"One of {', '.join(FORMATS)}. Default: table on a terminal, else plain.",
+        ),
+    ] = None,
+    precision: Annotated[
+        int,
+        typer.Option(
+            "--precision", metavar="N", min=1, max=17, help="Significant digits in text output."
+        ),
+    ] = 6,
+    graph: Annotated[
+        str | None,
+        typer.Option(
+            "--graph",
+            metavar="FILE",
+            help="Also draw the graph, each node with its data and grad: "
+            "a .svg, .png, .pdf or .dot file.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Show the forward pass, every backward step of the chain rule, and the gradient."""
+    chosen = choose_format(format, FORMATS)
+    picture = graph_target(graph) if graph is not None else None
+    expression = parse(expr)
+    point = parse_point(at or [])
+    try:
+        trace = trace_of(expression, point)
+    except MissingValueError as error:
+        raise missing_value_hint(error) from None
+    if picture is not None:
+        # Drawn and written before anything is printed: if the picture
+        # fails, stdout stays empty, as for every error.
+        from ..render.graph import draw
+        from ..render.graph import render as render_graph
+
+        assert trace.graph is not None
+        path, fmt = picture
+        write_atomically(path, render_graph(draw(trace.graph), fmt))
+    if chosen == "table":
+        render.print_table(trace, precision, colour=colour_allowed(), terminal=stdout_is_terminal())
+    elif chosen == "json":
+        print(render.json_text(trace), end="")
+    else:
+        print(render.plain(trace, precision), end="")
+
+
+def graph_target(path: str) -> tuple[Path, str]:
+    """Where --graph goes and in which format; checked before any work."""
+    from ..render.graph import FORMATS
+
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if path == "-" or suffix not in FORMATS:
+        raise UsageError(
+            f"--graph {path}: the file name must end in {', '.join('.' + f for f in FORMATS)} "
+            "(stdout holds the trace)"
+        )
+    return writable_path(path), suffix

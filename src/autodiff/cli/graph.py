@@ -1,0 +1,187 @@
+"""autodiff graph: the computation graph, with values and gradients, as a picture or DOT."""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..engine import Value
+from ..errors import EvaluationError, OutputError, UsageError
+from ..expression import Expression, MissingValueError, parse
+from ..render import graph as render
+from .common import missing_value_hint, parse_point
+
+DOT_FORMATS = ("dot", "gv")
+
+
+def graph(
+    expr: Annotated[
+        str,
+        typer.Argument(
+            metavar="EXPR", help="The expression, e.g. 'tanh(x*w + b)'.", show_default=False
+        ),
+    ],
+    output: Annotated[
+        str,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Where to write: a .svg, .png, .pdf, .dot or .gv file, or - for stdout.",
+            show_default=False,
+        ),
+    ],
+    at: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--at",
+            metavar="NAME=VALUE",
+            help="A variable's value (repeatable, or x=1,y=2). Without it: the structure alone.",
+        ),
+    ] = None,
+    format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            metavar="FORMAT",
+            help="svg, png, pdf, dot or gv. Default: from the file's extension; svg for -.",
+        ),
+    ] = None,
+    rankdir: Annotated[
+        str,
+        typer.Option(
+            "--rankdir", metavar="LR|TB", help="LR: inputs on the left; TB: inputs at the top."
+        ),
+    ] = "LR",
+    no_grad: Annotated[
+        bool, typer.Option("--no-grad", help="Show values only, no gradients.")
+    ] = False,
+    precision: Annotated[
+        int,
+        typer.Option("--precision", metavar="N", min=0, max=17, help="Digits after the point."),
+    ] = 4,
+    max_nodes: Annotated[
+        int | None,
+        typer.Option(
+            "--max-nodes",
+            metavar="N",
+            min=1,
+            help=f"Refuse graphs of more than N values. Default: {render.DEFAULT_MAX_NODES}"
+            " for pictures, no limit for DOT.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Draw the computation graph of EXPR: every value, its data and its gradient at --at."""
+    fmt = output_format(output, format)
+    expression = parse(expr)
+    limit = max_nodes
+    if limit is None and fmt not in DOT_FORMATS:
+        limit = render.DEFAULT_MAX_NODES
+    render.check_size(
+        len(expression),
+        limit,
+        "write DOT text instead (-o graph.dot), or raise the limit with --max-nodes N",
+    )
+    target = None if output == "-" else writable_path(output)
+    drawn = render.draw(
+        evaluated(expression, at) if at else expression,
+        rankdir=rankdir.upper(),
+        grad=not no_grad,
+        precision=precision,
+        max_nodes=None,
+    )
+    data = render.render(drawn, fmt)
+    if target is None:
+        sys.stdout.buffer.write(data)  # UTF-8 as written, whatever the locale
+        sys.stdout.flush()
+        return
+    write_atomically(target, data)
+    count = len(expression)
+    print(f"wrote {output} ({count} value{'' if count == 1 else 's'})", file=sys.stderr)
+
+
+def output_format(output: str, requested: str | None) -> str:
+    """--format, or the output file's extension; SVG on stdout."""
+    if output != "-" and Path(output).is_dir():
+        raise OutputError(f"cannot write {output}: it is a directory")
+    if requested is not None:
+        fmt = requested.lower()
+        if fmt not in render.FORMATS:
+            choices = ", ".join(render.FORMATS)
+            raise UsageError(f"unknown --format '{requested}' (choose from {choices})")
+    elif output == "-":
+        fmt = "svg"
+    else:
+        fmt = Path(output).suffix.lower().lstrip(".")
+        if fmt not in render.FORMATS:
+            raise UsageError(
+                f"cannot tell the format of '{output}': name it .svg, .png, .pdf, .dot or .gv,"
+                " or give --format"
+            )
+    if output == "-" and fmt not in render.TEXT_FORMATS:
+        raise UsageError(
+            f"-o - writes text (svg, dot or gv); write {fmt} to a file, as in -o graph.{fmt}"
+        )
+    return fmt
+
+
+def evaluated(expression: Expression, at: list[str]) -> Value:
+    """The output Value at the point, after backward(): every node has data and grad."""
+    point = parse_point(at)
+    try:
+        values = expression.evaluate_all(point)
+    except MissingValueError as error:
+        raise missing_value_hint(error) from None
+    values[-1].backward()
+    for step, value in zip(expression.steps, values, strict=True):
+        if step.is_variable and not math.isfinite(value.grad):
+            raise EvaluationError(
+                f"d/d{step.name}", [], "", message=f"the partial d/d{step.name} is not finite"
+            )
+    return values[-1]
+
+
+def writable_path(output: str) -> Path:
+    """Fail before any work when the file cannot be written where it should go."""
+    path = Path(output)
+    if path.is_dir():
+        raise OutputError(f"cannot write {output}: it is a directory")
+    folder = path.parent
+    if not folder.is_dir():
+        raise OutputError(f"cannot write {output}: no such directory {str(folder)!r}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write {output}: permission denied in {str(folder)!r}")
+    return path
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside ``path``, then rename it into place.
+
+    A reader sees the old file or the new one, never a part; any failure
+    (a full disk, an interrupt) removes the temporary file and leaves
+    ``path`` as it was.
+    """
+    try:
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as error:
+        raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+        # mkstemp makes the file private (0600); give it the mode a new file gets.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)
+        os.replace(temp, path)
+    except BaseException as error:
+        Path(temp).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
+        raise

@@ -1,0 +1,103 @@
+"""autodiff hessian (every second partial at a point) and grad --order (the N-th derivative)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated
+
+import typer
+
+from .. import derivatives
+from ..errors import UsageError
+from ..expression import Expression, MissingValueError, parse
+from ..render.derivatives import HessianRecord, OrderRecord, render_hessian, render_order
+from .common import choose_format, colour_allowed, missing_value_hint, parse_point
+
+FORMATS = ("table", "plain", "json", "csv", "tsv")
+
+
+def hessian(
+    expr: Annotated[
+        str,
+        typer.Argument(
+            metavar="EXPR", help="The expression, e.g. 'x**2*y**3'.", show_default=False
+        ),
+    ],
+    at: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--at",
+            metavar="NAME=VALUE",
+            help="A variable's value; repeat it or join several with commas (x=1,y=pi/2).",
+        ),
+    ] = None,
+    format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            metavar="FORMAT",
+            help=f"One of {', '.join(FORMATS)}. Default: table on a terminal, else plain.",
+        ),
+    ] = None,
+    precision: Annotated[
+        int,
+        typer.Option(
+            "--precision", metavar="N", min=1, max=17, help="Significant digits in a table."
+        ),
+    ] = 6,
+) -> None:
+    """Print the value, the gradient and the matrix of second partials of EXPR at --at."""
+    chosen = choose_format(format, FORMATS)
+    expression = parse(expr)
+    if not expression.variables:
+        raise UsageError(f"'{expr}' has no variable to differentiate with respect to")
+    point = parse_point(at or [])
+    try:
+        result = derivatives.hessian(expression, point)
+    except MissingValueError as error:
+        raise missing_value_hint(error) from None
+    at_point = {name: point[name] for name in expression.variables}
+    record = HessianRecord(
+        expr, at_point, result.variables, result.value, result.grad, result.hessian
+    )
+    if chosen == "table":
+        from ..render.table_derivatives import print_hessian_table
+
+        print_hessian_table(record, precision, colour=colour_allowed())
+    else:
+        print(render_hessian(record, chosen), end="")
+
+
+def grad_order(
+    expr: str,
+    expression: Expression,
+    point: dict[str, float],
+    wrt: Sequence[str],
+    order: int,
+    chosen: str,
+    precision: int,
+) -> None:
+    """``autodiff grad --order N``: the N-th derivative with respect to one variable."""
+    names = list(dict.fromkeys(wrt))
+    if len(names) > 1:
+        raise UsageError(
+            "--order takes exactly one --wrt; for every second partial use "
+            f"'autodiff hessian' (got --wrt {', '.join(names)})"
+        )
+    if not names:
+        if len(expression.variables) != 1:
+            found = ", ".join(expression.variables) or "none"
+            raise UsageError(f"--order needs --wrt NAME to say which variable (variables: {found})")
+        names = list(expression.variables)
+    try:
+        value, nth = derivatives.derivative_at(expression, point, names[0], order)
+    except MissingValueError as error:
+        raise missing_value_hint(error) from None
+    at_point = {name: point[name] for name in expression.variables}
+    record = OrderRecord(expr, at_point, value, names[0], order, nth)
+    if chosen == "table":
+        from ..render.table_derivatives import print_order_table
+
+        print_order_table(record, precision, colour=colour_allowed())
+    else:
+        print(render_order(record, chosen), end="")

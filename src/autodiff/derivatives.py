@@ -1,0 +1,955 @@
+"""Derivatives of any order: as numbers at a point, and as formulas.
+
+Both come from the engine's ``backward(create_graph=True)``: the gradient is
+itself a graph of Values, built by running the primitive table's derivative
+rules on Values, so no derivative rule is written here.
+
+- Numbers: the graph at the point is differentiated again, ``order`` times
+  (``derivative_at``, ``hessian``).
+- Formulas: the graph is built over placeholder data (NaN arrays, so that no
+  domain check fires), differentiated, then read back *structurally* into a
+  canonical algebraic form that simplifies as it is built (``Algebra``), and
+  printed as an ``Expression`` (``derivative``).
+
+Everything walks graphs in topological order with explicit loops: no
+recursion grows with the size or depth of the user's expression.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from . import ops
+from .engine import Value, apply, paused_gc
+from .errors import EvaluationError, LimitError, UsageError, format_number
+from .expression import Expression, Step
+
+# Each order differentiates the graph of the one before and makes a graph
+# about three times larger; differentiating a graph past this many nodes
+# would take seconds, so it is refused instead.
+MAX_NODES = 60_000
+
+# A formula is differentiated again only while it prints shorter than this:
+# derivatives of high order can grow several times per order.
+MAX_FORMULA = 50_000
+
+# Orders past this take seconds even when nothing grows (sin, exp).
+MAX_ORDER = 1000
+
+# Exact folding of a power of a rational number stops at this many bits.
+_MAX_FOLD_BITS = 4096
+
+# A product is multiplied out over its sums only up to this many terms.
+_MAX_EXPANSION = 64
+
+
+# -- numbers at a point -------------------------------------------------------
+
+
+def _gradients(output: Value, leaves: Sequence[Value], create_graph: bool) -> list[Any]:
+    """d(output)/d(leaf) for each leaf: a Value (create_graph) or a number.
+
+    A leaf outside the output's graph keeps a stale ``grad`` from an earlier
+    pass, so every leaf is reset to 0 first.
+    """
+    for leaf in leaves:
+        leaf.grad = 0.0
+    output.backward(create_graph=create_graph)
+    return [leaf.grad for leaf in leaves]
+
+
+def _check_size(graph: Value, order: int) -> None:
+    """Refuse to differentiate a graph that has grown too large for ``order``."""
+    size = len(graph.topological_order())
+    if size > MAX_NODES:
+        raise LimitError(
+            f"the derivative of order {order} would differentiate a graph of {size} nodes "
+            f"(limit {MAX_NODES}); ask for a lower order"
+        )
+
+
+def _leaves(expression: Expression, values: Sequence[Value]) -> dict[str, Value]:
+    return {s.name: v for s, v in zip(expression.steps, values, strict=True) if s.is_variable}
+
+
+def _check_variable(expression: Expression, name: str) -> None:
+    if name not in expression.variables:
+        known = ", ".join(expression.variables) or "none"
+        raise UsageError(f"--wrt {name}: not a variable of the expression (variables: {known})")
+
+
+def _finite(x: Any, what: str) -> float:
+    number = float(x)
+    if not math.isfinite(number):
+        raise EvaluationError(what, [], "", message=f"the derivative {what} is not finite")
+    return number
+
+
+def _check_order(order: int) -> None:
+    if order < 1:
+        raise UsageError(f"the order of a derivative must be at least 1, got {order}")
+    if order > MAX_ORDER:
+        raise LimitError(f"the order of a derivative can be at most {MAX_ORDER}, got {order}")
+
+
+def derivative_label(name: str, order: int) -> str:
+    """``d/dx``, ``d2/dx2``: how plain text names an N-th derivative."""
+    return f"d/d{name}" if order == 1 else f"d{order}/d{name}{order}"
+
+
+def derivative_at(
+    expression: Expression, point: Mapping[str, float], wrt: str, order: int
+) -> tuple[float, float]:
+    """The value and the ``order``-th derivative with respect to ``wrt`` at ``point``.
+
+    >>> from autodiff import parse
+    >>> derivative_at(parse("4*x**2 - 2*x + 5"), {"x": 3}, "x", 2)
+    (35.0, 8.0)
+    """
+    _check_order(order)
+    _check_variable(expression, wrt)
+    values = expression.evaluate_all(point)
+    leaf = _leaves(expression, values)[wrt]
+    current: Any = values[-1]
+    with paused_gc():
+        for k in range(1, order + 1):
+            if not isinstance(current, Value):
+                current = 0.0  # the previous derivative was a constant
+                break
+            if k > 1:
+                _check_size(current, k)
+            (current,) = _gradients(current, [leaf], create_graph=k < order)
+    data = current.data if isinstance(current, Value) else current
+    return float(values[-1].data), _finite(data, derivative_label(wrt, order))
+
+
+@dataclass(frozen=True)
+class HessianResult:
+    """The value, the gradient and the matrix of second partials at a point."""
+
+    variables: tuple[str, ...]
+    value: float
+    grad: dict[str, float]
+    hessian: list[list[float]]
+
+
+def hessian(expression: Expression, point: Mapping[str, float]) -> HessianResult:
+    """Every second partial at ``point``, rows and columns in ``variables`` order.
+
+    Row i is the gradient of the graph of d/dx_i, so the matrix is symmetric
+    up to rounding.
+
+    >>> from autodiff import parse
+    >>> hessian(parse("x**2*y**3"), {"x": 1, "y": 2}).hessian
+    [[16.0, 24.0], [24.0, 12.0]]
+    """
+    values = expression.evaluate_all(point)
+    leaves = list(_leaves(expression, values).values())
+    names = expression.variables
+    with paused_gc():
+        firsts = _gradients(values[-1], leaves, create_graph=True)
+        grad = {
+            n: _finite(g.data if isinstance(g, Value) else g, derivative_label(n, 1))
+            for n, g in zip(names, firsts, strict=True)
+        }
+        rows: list[list[float]] = []
+        for name, first in zip(names, firsts, strict=True):
+            if not isinstance(first, Value):
+                rows.append([0.0] * len(leaves))
+                continue
+            row = _gradients(first, leaves, create_graph=False)
+            rows.append([_finite(h, f"d2/d{name}d{n}") for n, h in zip(names, row, strict=True)])
+    return HessianResult(names, float(values[-1].data), grad, rows)
+
+
+# -- formulas -----------------------------------------------------------------
+
+
+def derivative(expression: Expression, wrt: str, order: int = 1) -> Expression:
+    """The ``order``-th derivative with respect to ``wrt``, simplified, as an Expression.
+
+    >>> from autodiff import parse
+    >>> print(derivative(parse("4*x**2 - 2*x + 5"), "x"))
+    8*x - 2
+    >>> print(derivative(parse("sin(x)*y"), "x", order=2))
+    -y*sin(x)
+    """
+    return derivatives(expression, [wrt], order)[wrt]
+
+
+def derivatives(
+    expression: Expression, wrt: Sequence[str] | None = None, order: int = 1
+) -> dict[str, Expression]:
+    """The ``order``-th derivative for each name of ``wrt`` (default: every variable)."""
+    _check_order(order)
+    names = list(dict.fromkeys(wrt if wrt is not None else expression.variables))
+    for name in names:
+        _check_variable(expression, name)
+    rank = {name: i for i, name in enumerate(expression.variables)}
+    result: dict[str, Expression] = {}
+    for name in names:
+        current = expression
+        for k in range(1, order + 1):
+            if k > 1 and len(current.text) > MAX_FORMULA:
+                raise LimitError(
+                    f"the derivative of order {k - 1} with respect to {name} is already "
+                    f"{len(current.text)} characters long (limit {MAX_FORMULA} to go on); "
+                    "ask for a lower order"
+                )
+            algebra = Algebra()
+            (root,) = algebra.differentiate(current, [name], k)
+            current = algebra.to_expression(root, rank)
+        result[name] = current
+    return result
+
+
+def simplify(expression: Expression) -> Expression:
+    """The expression in the canonical simplified form that derivatives are printed in.
+
+    >>> from autodiff import parse
+    >>> print(simplify(parse("x*x*2 + 0*y - (3 - 1)*x**2 + x/x")))
+    1
+    """
+    algebra = Algebra()
+    root = algebra.read(_symbolic_graph(expression)[-1])
+    return algebra.to_expression(root, {n: i for i, n in enumerate(expression.variables)})
+
+
+def _symbolic_graph(expression: Expression) -> list[Value]:
+    """The expression's Value graph over placeholder data.
+
+    Every leaf holds a NaN array: numpy computes through any domain without
+    raising, and only the structure of the graph is read afterwards.
+    """
+    import numpy as np
+
+    placeholder = np.full(1, np.nan)
+    values: list[Value] = []
+    with np.errstate(all="ignore"):
+        for step in expression.steps:
+            if step.op is not None:
+                values.append(apply(step.op, *(values[i] for i in step.args)))
+            else:
+                values.append(Value(placeholder, label=step.name, requires_grad=step.value is None))
+    return values
+
+
+# Node kinds of the canonical form.
+_NUM, _VAR, _CONST, _ADD, _MUL, _FN = "num", "var", "const", "add", "mul", "fn"
+
+Node = tuple[Any, ...]
+
+
+class Algebra:
+    """A hash-consed table of canonical terms that simplify as they are built.
+
+    Nodes (identified by their index; children always have smaller indices):
+
+    - ``("num", q)``: an exact rational number;
+    - ``("var", name)``, ``("const", name)`` for pi and e;
+    - ``("add", constant, ((term, coefficient), ...))``: a sum, terms free
+      of numeric coefficients and never sums themselves;
+    - ``("mul", coefficient, ((base, exponent), ...))``: a product of powers
+      (exponents are nodes), bases never products unless raised to a
+      non-integer power, where (x*y)**0.5 must not become x**0.5*y**0.5;
+    - ``("fn", name, (argument, ...))``: a primitive function.
+
+    Equal structure gives an equal index, so like terms and repeated factors
+    are found by comparing integers. Every constructor looks one level down
+    at already canonical children: no recursion.
+
+    While a graph is read, products are multiplied out over sums (up to
+    ``_MAX_EXPANSION`` terms) so that terms cancel and collect; before
+    printing, ``factored`` takes common factors back out of each sum:
+    x**2*exp(x) + 2*x*exp(x) prints as (x**2 + 2*x)*exp(x).
+    """
+
+    def __init__(self) -> None:
+        self.nodes: list[Node] = []
+        self.sizes: list[int] = []
+        self.index: dict[Node, int] = {}
+        self.expand = True  # multiply products out over sums
+        self.factor = False  # take common factors out of sums
+        self.zero = self.num(Fraction(0))
+        self.one = self.num(Fraction(1))
+        self.minus_one = self.num(Fraction(-1))
+
+    # construction
+
+    def _intern(self, node: Node) -> int:
+        found = self.index.get(node)
+        if found is None:
+            found = self.index[node] = len(self.nodes)
+            self.nodes.append(node)
+            self.sizes.append(self._size(node))
+        return found
+
+    def _size(self, node: Node) -> int:
+        """About how many characters the node prints as (children are already sized)."""
+        kind, sizes = node[0], self.sizes
+        if kind == _NUM:
+            return len(str(node[1]))
+        if kind in (_VAR, _CONST):
+            return len(str(node[1]))
+        children: list[int] = list(node[2]) if kind == _FN else [n for p in node[2] for n in p]
+        # An add lists (term, coefficient) pairs: the coefficients stand for their text.
+        total = sum(sizes[n] if isinstance(n, int) else len(str(n)) for n in children)
+        return len(str(node[1])) + total + 3 * len(node[2])
+
+    def num(self, q: Fraction) -> int:
+        return self._intern((_NUM, q))
+
+    def _rational(self, n: int) -> Fraction | None:
+        node = self.nodes[n]
+        return node[1] if node[0] == _NUM else None
+
+    def add(self, items: Iterable[int]) -> int:
+        constant = Fraction(0)
+        terms: dict[int, Fraction] = {}
+        for n in items:
+            node = self.nodes[n]
+            if node[0] == _NUM:
+                constant += node[1]
+            elif node[0] == _ADD:
+                constant += node[1]
+                for t, c in node[2]:
+                    terms[t] = terms.get(t, 0) + c
+            else:
+                c, t = self._split(n)
+                terms[t] = terms.get(t, 0) + c
+        return self._make_add(constant, {t: c for t, c in terms.items() if c != 0})
+
+    def _split(self, n: int) -> tuple[Fraction, int]:
+        """A term as (numeric coefficient, the rest)."""
+        node = self.nodes[n]
+        if node[0] == _MUL and node[1] != 1:
+            return node[1], self._make_mul(Fraction(1), dict(node[2]), expand=False)
+        return Fraction(1), n
+
+    def _make_add(self, constant: Fraction, terms: dict[int, Fraction]) -> int:
+        if not terms:
+            return self.num(constant)
+        if constant == 0 and len(terms) == 1:
+            ((t, c),) = terms.items()
+            return self._scale(t, c)
+        if self.factor and constant == 0:
+            common = self._common_factors(list(terms))
+            if common and self._worth_factoring(common, list(terms)):
+                return self._factor_out(common, terms)
+        return self._intern((_ADD, constant, tuple(sorted(terms.items()))))
+
+    def _worth_factoring(self, common: dict[int, int], terms: list[int]) -> bool:
+        """Whether c*(a + b) prints shorter than c*a + c*b: n - 1 copies of 'c*' saved,
+        two parentheses paid. Only factors that every term has whole count."""
+        dicts = [self._factor_dict(t) for t in terms]
+        length = 0
+        for base, exponent in common.items():
+            if all(d[base] == exponent for d in dicts):
+                length += self.sizes[base] + 1
+                length += 0 if exponent == self.one else self.sizes[exponent] + 2
+        return (len(terms) - 1) * length - 2 > 0
+
+    def _factor_dict(self, t: int) -> dict[int, int]:
+        node = self.nodes[t]
+        return dict(node[2]) if node[0] == _MUL else {t: self.one}
+
+    def _common_factors(self, terms: list[int]) -> dict[int, int]:
+        """The factors every term has: the same power, or the least positive one."""
+        dicts = [self._factor_dict(t) for t in terms]
+        common: dict[int, int] = {}
+        for base, exponent in dicts[0].items():
+            exponents = [d.get(base) for d in dicts]
+            if all(e == exponent for e in exponents):
+                common[base] = exponent
+                continue
+            numbers = [None if e is None else self._rational(e) for e in exponents]
+            if all(q is not None and q > 0 for q in numbers):
+                common[base] = self.num(min(q for q in numbers if q is not None))
+        return common
+
+    def _factor_out(self, common: dict[int, int], terms: dict[int, Fraction]) -> int:
+        """common * (the sum of what is left of each term), with an integer gcd taken out too.
+
+        What is left has no common factor, so the inner sum does not recurse here.
+        """
+        pieces = []
+        for t, c in terms.items():
+            left = self._factor_dict(t)
+            for base, exponent in common.items():
+                if left[base] == exponent:
+                    del left[base]
+                else:
+                    q, least = self._rational(left[base]), self._rational(exponent)
+                    assert q is not None and least is not None
+                    left[base] = self.num(q - least)
+            pieces.append(self._make_mul(c, left, expand=False))
+        inner = self.add(pieces)
+        g = Fraction(1)
+        node = self.nodes[inner]
+        if node[0] == _ADD:
+            numbers = [node[1], *(c for _, c in node[2])] if node[1] else [c for _, c in node[2]]
+            if all(q.denominator == 1 for q in numbers):
+                g = Fraction(math.gcd(*(q.numerator for q in numbers)))
+                if sum(q < 0 for q in numbers) > sum(q > 0 for q in numbers):
+                    g = -g
+                if g != 1:
+                    inner = self._make_add(node[1] / g, {t: c / g for t, c in node[2]})
+        factors = [self.power(b, e) for b, e in common.items()]
+        return self.mul([self.num(g), inner, *factors])
+
+    def _scale(self, t: int, c: Fraction) -> int:
+        """c times a term free of coefficient (never a sum or a number)."""
+        if c == 1:
+            return t
+        node = self.nodes[t]
+        factors = node[2] if node[0] == _MUL else ((t, self.one),)
+        return self._intern((_MUL, c, factors))
+
+    def mul(self, items: Iterable[int], expand: bool | None = None) -> int:
+        coefficient = Fraction(1)
+        exponents: dict[int, list[int]] = {}
+        for n in items:
+            node = self.nodes[n]
+            if node[0] == _NUM:
+                coefficient *= node[1]
+            elif node[0] == _MUL:
+                coefficient *= node[1]
+                for base, exponent in node[2]:
+                    exponents.setdefault(base, []).append(exponent)
+            else:
+                exponents.setdefault(n, []).append(self.one)
+        if coefficient == 0:
+            return self.zero
+        factors = {base: es[0] if len(es) == 1 else self.add(es) for base, es in exponents.items()}
+        return self._make_mul(coefficient, factors, expand)
+
+    def _make_mul(
+        self, coefficient: Fraction, factors: dict[int, int], expand: bool | None = None
+    ) -> int:
+        kept: dict[int, int] = {}
+        for base, exponent in factors.items():
+            if exponent == self.zero:
+                continue  # x**0 = 1
+            q, e = self._rational(base), self._rational(exponent)
+            if q is not None and e is not None and e.denominator == 1:
+                folded = _rational_power(q, e)
+                if folded is not None:
+                    coefficient *= folded
+                    continue
+            kept[base] = exponent
+        if coefficient == 0:
+            return self.zero
+        if not kept:
+            return self.num(coefficient)
+        if len(kept) == 1:
+            ((base, exponent),) = kept.items()
+            if exponent == self.one:
+                if coefficient == 1:
+                    return base
+                node = self.nodes[base]
+                if node[0] == _ADD:  # distribute a number over a sum: 2*(x + 1) = 2*x + 2
+                    return self._make_add(
+                        coefficient * node[1], {t: coefficient * c for t, c in node[2]}
+                    )
+        if (self.expand if expand is None else expand) and self._expandable(kept):
+            return self._expand(coefficient, kept)
+        return self._intern((_MUL, coefficient, tuple(sorted(kept.items()))))
+
+    def _expandable(self, factors: dict[int, int]) -> bool:
+        """Multiply out a product of one sum and no denominator: x*exp(x)*(x + 1).
+
+        Two sums multiplied out, or a sum over a denominator, mostly print longer.
+        """
+        sums = 0
+        for base, exponent in factors.items():
+            if self.nodes[base][0] == _ADD and exponent == self.one:
+                sums += 1
+                if len(self.nodes[base][2]) >= _MAX_EXPANSION:
+                    return False
+            elif self._negative_node(exponent):
+                return False
+        return sums == 1
+
+    def _negative_node(self, n: int) -> bool:
+        node = self.nodes[n]
+        return node[0] in (_NUM, _MUL) and bool(node[1] < 0)
+
+    def _summands(self, n: int) -> list[int]:
+        node = self.nodes[n]
+        terms = [self._scale(t, c) for t, c in node[2]]
+        return [self.num(node[1]), *terms] if node[1] else terms
+
+    def _expand(self, coefficient: Fraction, factors: dict[int, int]) -> int:
+        """Multiply a product out over its sum: x*(y + 1) = x*y + x."""
+        (total,) = (b for b, e in factors.items() if e == self.one and self.nodes[b][0] == _ADD)
+        rest = self._make_mul(
+            coefficient, {b: e for b, e in factors.items() if b != total}, expand=False
+        )
+        return self.add([self.mul([rest, t], expand=False) for t in self._summands(total)])
+
+    def power(self, base: int, exponent: int) -> int:
+        e = self._rational(exponent)
+        node = self.nodes[base]
+        if e is None:
+            if base == self.one:
+                return self.one
+            return self._make_mul(Fraction(1), {base: exponent})
+        if e == 0:
+            return self.one
+        if e == 1:
+            return base
+        if node[0] == _NUM:
+            q = node[1]
+            if q == 0 and e < 0:
+                raise EvaluationError(
+                    "pow", [0.0, float(e)], f"is undefined: {ops.POW.domain}", symbol="**"
+                )
+            if q < 0 and e.denominator != 1:
+                raise EvaluationError(
+                    "pow", [float(q), float(e)], f"is undefined: {ops.POW.domain}", symbol="**"
+                )
+            root = _rational_root(q, e)
+            if root is not None:
+                return self.num(root)
+            return self._make_mul(Fraction(1), {base: exponent})
+        if e.denominator == 1 and node[0] == _MUL:
+            # (c*x**a*y)**n = c**n*x**(a*n)*y**n for an integer n.
+            c = _rational_power(node[1], e)
+            if c is not None:
+                return self._make_mul(c, {b: self.mul([x, exponent]) for b, x in node[2]})
+        return self._make_mul(Fraction(1), {base: exponent})
+
+    def function(self, name: str, args: Sequence[int]) -> int:
+        if name == "log" and self.nodes[args[0]] == (_CONST, "e"):
+            return self.one
+        if name == "sqrt":
+            q = self._rational(args[0])
+            if q is not None and q < 0:
+                _fold_function(name, q)  # raises the domain error of sqrt
+            # sqrt(x) is x**(1/2), so that sqrt(x)*sqrt(x) is x and x/sqrt(x) is sqrt(x).
+            return self.power(args[0], self.num(Fraction(1, 2)))
+        if len(args) == 1:
+            q = self._rational(args[0])
+            if q is not None:
+                folded = _fold_function(name, q)
+                if folded is not None:
+                    return self.num(folded)
+        return self._intern((_FN, name, tuple(args)))
+
+    def apply(self, op: ops.Primitive, args: Sequence[int]) -> int:
+        """The canonical node of a primitive applied to canonical nodes."""
+        name = op.name
+        if name == "add":
+            return self.add(args)
+        if name == "sub":
+            return self.add([args[0], self.mul([self.minus_one, args[1]])])
+        if name == "mul":
+            return self.mul(args)
+        if name == "neg":
+            return self.mul([self.minus_one, args[0]])
+        if name == "div":
+            if args[1] == self.zero:
+                raise EvaluationError("div", [], "", message="division by zero")
+            return self.mul([args[0], self.power(args[1], self.minus_one)])
+        if name == "pow":
+            return self.power(args[0], args[1])
+        return self.function(name, args)
+
+    # reading graphs
+
+    def read(self, root: Value | float) -> int:
+        """The canonical node of a Value graph, read from its structure alone."""
+        if not isinstance(root, Value):
+            return self.num(Fraction(root))
+        ids: dict[Value, int] = {}
+        for v in root.topological_order():
+            if v.op is not None:
+                ids[v] = self.apply(v.op, [ids[i] for i in v.inputs])
+            elif v.requires_grad:
+                ids[v] = self._intern((_VAR, v.label))
+            elif v.label in ops.CONSTANTS:
+                ids[v] = self._intern((_CONST, v.label))
+            elif v.label:
+                ids[v] = self.num(Fraction(v.label))  # the literal as written: 0.1 is 1/10
+            else:
+                ids[v] = self.num(Fraction(float(v.data)))  # a number from a rule: 1.0, 0.5
+        return ids[root]
+
+    def differentiate(self, expression: Expression, names: Sequence[str], order: int) -> list[int]:
+        """Canonical nodes of d/d(name) of the expression, one per name."""
+        import numpy as np
+
+        values = _symbolic_graph(expression)
+        if order > 1:
+            _check_size(values[-1], order)
+        leaves = _leaves(expression, values)
+        # A variable that a lower derivative lost has derivative 0.
+        present = [n for n in names if n in leaves]
+        with np.errstate(all="ignore"), paused_gc():
+            grads = _gradients(values[-1], [leaves[n] for n in present], create_graph=True)
+        found = dict(zip(present, grads, strict=True))
+        return [self.read(found.get(n, 0.0)) for n in names]
+
+    # printing
+
+    def to_expression(self, root: int, rank: Mapping[str, int] | None = None) -> Expression:
+        """The node as an Expression, printed the way people write formulas."""
+        return _Printer(self, rank or {}).expression(self.factored(root))
+
+    def factored(self, root: int) -> int:
+        """The node rebuilt with common factors taken out of its sums, nothing multiplied out.
+
+        Nodes are rebuilt in index order, children first: a loop, no recursion.
+        """
+        needed: set[int] = set()
+        stack = [root]
+        while stack:
+            n = stack.pop()
+            if n not in needed:
+                needed.add(n)
+                stack.extend(_structural_children(self.nodes[n]))
+        saved = self.expand, self.factor
+        self.expand, self.factor = False, True
+        try:
+            new: dict[int, int] = {}
+            for n in sorted(needed):
+                node = self.nodes[n]
+                kind = node[0]
+                if kind == _FN:
+                    new[n] = self.function(node[1], [new[a] for a in node[2]])
+                elif kind == _ADD:
+                    terms = [self.mul([self.num(c), new[t]]) for t, c in node[2]]
+                    new[n] = self.add([self.num(node[1]), *terms])
+                elif kind == _MUL:
+                    powers = [self.power(new[b], new[e]) for b, e in node[2]]
+                    new[n] = self.mul([self.num(node[1]), *powers])
+                else:
+                    new[n] = n
+            return new[root]
+        finally:
+            self.expand, self.factor = saved
+
+
+def _structural_children(node: Node) -> list[int]:
+    if node[0] == _ADD:
+        return [t for t, _ in node[2]]
+    if node[0] == _MUL:
+        return [n for pair in node[2] for n in pair]
+    if node[0] == _FN:
+        return list(node[2])
+    return []
+
+
+def _fold_function(name: str, q: Fraction) -> Fraction | None:
+    """f(q) when it is rational (sin(0) = 0, sqrt(4) = 2); None to keep f(q) as it is."""
+    if name == "abs":
+        return abs(q)
+    if name == "sign":
+        return Fraction((q > 0) - (q < 0))
+    if name == "step":
+        return Fraction(int(q > 0))
+    if name == "relu":
+        return max(q, Fraction(0))
+    domain_error = (
+        (name == "log" and q <= 0)
+        or (name == "sqrt" and q < 0)
+        or (name in ("asin", "acos") and abs(q) > 1)
+    )
+    if domain_error:
+        op = ops.BY_NAME[name]
+        raise EvaluationError(name, [float(q)], f"is undefined: {op.domain}")
+    if name == "sqrt":
+        return _rational_root(q, Fraction(1, 2))
+    exact = {
+        ("exp", 0): 1,
+        ("log", 1): 0,
+        ("sin", 0): 0,
+        ("cos", 0): 1,
+        ("tan", 0): 0,
+        ("asin", 0): 0,
+        ("acos", 1): 0,
+        ("atan", 0): 0,
+        ("sinh", 0): 0,
+        ("cosh", 0): 1,
+        ("tanh", 0): 0,
+    }
+    if name == "sigmoid" and q == 0:
+        return Fraction(1, 2)
+    found = exact.get((name, q.numerator)) if q.denominator == 1 else None
+    return None if found is None else Fraction(found)
+
+
+def _rational_power(q: Fraction, n: Fraction) -> Fraction | None:
+    """q**n for an integer n, or None when it would be too large to be worth it."""
+    if q == 0:
+        return None if n < 0 else Fraction(0)
+    bits = max(abs(q.numerator).bit_length(), q.denominator.bit_length())
+    if bits * abs(int(n)) > _MAX_FOLD_BITS:
+        return None
+    return q ** int(n)
+
+
+def _rational_root(q: Fraction, e: Fraction) -> Fraction | None:
+    """q**e when it is rational (4**0.5 = 2, 8**(2/3) = 4), else None."""
+    if e.denominator == 1:
+        return _rational_power(q, e)
+    if q < 0 or e.denominator > 16:
+        return None
+    parts = []
+    for whole in (q.numerator, q.denominator):
+        r = _integer_root(whole, e.denominator)
+        if r is None:
+            return None
+        parts.append(r)
+    return _rational_power(Fraction(parts[0], parts[1]), Fraction(e.numerator))
+
+
+def _integer_root(n: int, k: int) -> int | None:
+    if n.bit_length() > 1000:
+        return None
+    r: int = round(math.pow(n, 1.0 / k))
+    for candidate in (r - 1, r, r + 1):
+        if candidate >= 0 and candidate**k == n:
+            return candidate
+    return None
+
+
+def number_text(q: Fraction) -> str | None:
+    """The shortest text that means q (non-negative), or None when it needs a/b.
+
+    A number that a float holds exactly prints as that float's shortest
+    repr, so it reads back as the same float.
+    """
+    try:
+        as_float = float(q)
+    except OverflowError:
+        as_float = math.inf
+    if not math.isfinite(as_float):
+        raise EvaluationError("", [], "", message=f"a coefficient of the derivative overflows: {q}")
+    text = format_number(as_float)
+    if Fraction(as_float) == q or Fraction(text) == q:
+        return text
+    if q.denominator == 1:
+        return str(q.numerator)
+    return None
+
+
+class _Printer:
+    """Turns canonical nodes into Expression steps, in the order people write terms.
+
+    Nodes are visited in index order (children first), so a loop suffices.
+    """
+
+    def __init__(self, algebra: Algebra, rank: Mapping[str, int]) -> None:
+        self.algebra = algebra
+        self.nodes = algebra.nodes
+        self.rank = rank
+        self.steps: list[Step] = []
+        self.leaves: dict[str, int] = {}
+        self.numbers: set[int] = set()  # the number leaves, which take a sign directly
+        self.standard: dict[int, int] = {}
+
+    def expression(self, root: int) -> Expression:
+        needed: set[int] = set()
+        stack = [root]
+        while stack:
+            n = stack.pop()
+            if n in needed:
+                continue
+            needed.add(n)
+            stack.extend(_structural_children(self.nodes[n]))
+        # Variables first, in the original's order: that becomes the formula's order.
+        variables = [n for n in needed if self.nodes[n][0] == _VAR]
+        for n in sorted(variables, key=lambda n: self.rank.get(self.nodes[n][1], len(self.rank))):
+            self.standard[n] = self._emit(n)
+        for n in sorted(needed):
+            if n not in self.standard:
+                self.standard[n] = self._emit(n)
+        return Expression(_prune(self.steps, self.standard[root]))
+
+    # steps
+
+    def _step(self, step: Step) -> int:
+        self.steps.append(step)
+        return len(self.steps) - 1
+
+    def _leaf(self, name: str, value: float | None) -> int:
+        if name not in self.leaves:
+            self.leaves[name] = self._step(Step(None, (), name, value))
+        return self.leaves[name]
+
+    def _op(self, op: ops.Primitive, *args: int) -> int:
+        return self._step(Step(op, args))
+
+    def _number(self, q: Fraction) -> int:
+        """A number leaf; a negative one prints as unary minus, a fraction as a/b."""
+        text = number_text(abs(q))
+        if text is None:
+            top = self._number(Fraction(q.numerator))
+            return self._op(ops.DIV, top, self._number(Fraction(q.denominator)))
+        if q < 0:
+            text = "-" + text
+        leaf = self._leaf(text, float(text))
+        self.numbers.add(leaf)
+        return leaf
+
+    def _emit(self, n: int) -> int:
+        node = self.nodes[n]
+        kind = node[0]
+        if kind == _NUM:
+            return self._number(node[1])
+        if kind == _VAR:
+            return self._leaf(node[1], None)
+        if kind == _CONST:
+            return self._leaf(node[1], ops.CONSTANTS[node[1]])
+        if kind == _FN:
+            return self._op(ops.BY_NAME[node[1]], *(self.standard[a] for a in node[2]))
+        if kind == _MUL:
+            return self._product(node[1], node[2])
+        return self._sum(node[1], node[2])
+
+    def _negative(self, n: int) -> bool:
+        node = self.nodes[n]
+        return node[0] in (_NUM, _MUL) and bool(node[1] < 0)
+
+    def _negated_exponent(self, n: int) -> int:
+        node = self.nodes[n]
+        if node[0] == _NUM:
+            return self._number(-node[1])
+        return self._product(-node[1], node[2])
+
+    def _power(self, base: int, exponent: int, negate: bool) -> int:
+        q = self.algebra._rational(exponent)
+        if q is not None and abs(q) == 1:
+            return self.standard[base]
+        if q is not None and abs(q) == Fraction(1, 2):
+            return self._op(ops.BY_NAME["sqrt"], self.standard[base])
+        shown = self._negated_exponent(exponent) if negate else self.standard[exponent]
+        return self._op(ops.POW, self.standard[base], shown)
+
+    def _factor_key(self, pair: tuple[int, int]) -> tuple[Any, ...]:
+        base = pair[0]
+        node = self.nodes[base]
+        kind = node[0]
+        if kind in (_NUM, _CONST):
+            return (0, str(node[1]), base)
+        if kind == _VAR:
+            # y*x**(y - 1): variables under a symbolic power come after plain ones.
+            symbolic = self.nodes[pair[1]][0] != _NUM
+            return (2 if symbolic else 1, self.rank.get(node[1], len(self.rank)), node[1], base)
+        if kind == _FN:
+            return (3, node[1], base)
+        return (4, "", base)
+
+    def _product(self, coefficient: Fraction, factors: Sequence[tuple[int, int]]) -> int:
+        ordered = sorted(factors, key=self._factor_key)
+        top = [self._power(b, e, False) for b, e in ordered if not self._negative(e)]
+        bottom = [self._power(b, e, True) for b, e in ordered if self._negative(e)]
+        negative = coefficient < 0
+        c = abs(coefficient)
+        p, q = c.numerator, c.denominator
+        if q != 1:
+            decimal = number_text(c)
+            fraction_cost = (len(str(p)) + 1 if p != 1 else 0) + len(str(q)) + 1
+            fraction_cost += 2 if bottom else 0
+            if decimal is not None and len(decimal) + 1 < fraction_cost:
+                p, q = 0, 1
+                top.insert(0, self._number(c))
+        if p not in (0, 1) or (p == 1 and not top):
+            top.insert(0, self._number(Fraction(p)))
+        if q != 1:
+            bottom.insert(0, self._number(Fraction(q)))
+        if negative:
+            if top[0] in self.numbers:
+                top[0] = self._number(-Fraction(self.steps[top[0]].name))
+            else:
+                top[0] = self._op(ops.NEG, top[0])
+        result = _chain(self, ops.MUL, top)
+        if bottom:
+            result = self._op(ops.DIV, result, _chain(self, ops.MUL, bottom))
+        return result
+
+    def _degree(self, term: int) -> Fraction:
+        node = self.nodes[term]
+        if node[0] == _VAR:
+            return Fraction(1)
+        if node[0] != _MUL:
+            return Fraction(0)
+        degree = Fraction(0)
+        for base, exponent in node[2]:
+            e = self.algebra._rational(exponent)
+            if self.nodes[base][0] == _VAR and e is not None:
+                degree += e
+        return degree
+
+    def _term_key(self, term: int) -> tuple[Any, ...]:
+        node = self.nodes[term]
+        pairs = node[2] if node[0] == _MUL else ((term, self.algebra.one),)
+        return (-self._degree(term), sorted(self._factor_key(p) for p in pairs))
+
+    def _sum(self, constant: Fraction, terms: Sequence[tuple[int, Fraction]]) -> int:
+        ordered: list[tuple[int | None, Fraction]] = [
+            (t, c) for t, c in sorted(terms, key=lambda tc: self._term_key(tc[0]))
+        ]
+        if constant != 0:
+            ordered.append((None, constant))
+        # Start with a positive term when there is one: 1 - x rather than -x + 1.
+        if ordered[0][1] < 0:
+            for k, (_, c) in enumerate(ordered):
+                if c > 0:
+                    ordered.insert(0, ordered.pop(k))
+                    break
+        result = -1
+        for t, c in ordered:
+            first = result < 0
+            shown = c if first else abs(c)
+            if t is None:
+                piece = self._number(shown)
+            else:
+                node = self.nodes[t]
+                factors = node[2] if node[0] == _MUL else ((t, self.algebra.one),)
+                piece = self._product(shown, factors)
+            result = piece if first else self._op(ops.ADD if c > 0 else ops.SUB, result, piece)
+        return result
+
+
+def _chain(printer: _Printer, op: ops.Primitive, items: Sequence[int]) -> int:
+    result = items[0]
+    for item in items[1:]:
+        result = printer._op(op, result, item)
+    return result
+
+
+def _prune(steps: Sequence[Step], root: int) -> list[Step]:
+    """Only the steps the root needs, renumbered, in the same order."""
+    keep = [False] * len(steps)
+    keep[root] = True
+    for i in range(root, -1, -1):
+        if keep[i]:
+            for a in steps[i].args:
+                keep[a] = True
+    new_index: dict[int, int] = {}
+    kept: list[Step] = []
+    for i in range(root + 1):
+        if keep[i]:
+            step = steps[i]
+            new_index[i] = len(kept)
+            kept.append(step._replace(args=tuple(new_index[a] for a in step.args)))
+    return kept
+
+
+__all__ = [
+    "MAX_NODES",
+    "Algebra",
+    "HessianResult",
+    "derivative",
+    "derivative_at",
+    "derivative_label",
+    "derivatives",
+    "hessian",
+    "simplify",
+]

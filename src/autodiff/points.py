@@ -1,0 +1,363 @@
+"""Many points, read in chunks and differentiated as arrays.
+
+A stream of points (CSV with a header row, or JSON Lines) is read a chunk
+at a time, so memory stays flat whatever the input's size. Each chunk's
+variables become numpy arrays and go through the array path of
+``Expression.gradient`` in one pass. A record that cannot be read (a wrong
+number of fields, a non-number) or evaluated (a domain error) keeps its
+place in the chunk and carries its error, so a stream loses nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+from operator import itemgetter
+from typing import Any, TextIO
+
+import numpy as np
+
+from .errors import AutodiffError, EvaluationError, UsageError
+from .expression import Expression
+
+# Records per chunk: big enough that per-chunk overheads vanish, small enough
+# that a chunk's arrays stay in the cache (benchmarks/pipelines.py).
+CHUNK_SIZE = 2**15
+
+FORMATS = ("csv", "tsv", "jsonl")  # "auto" decides by the first line
+_DELIMITERS = {"csv": ",", "tsv": "\t"}
+
+
+class RecordError(UsageError):
+    """One record of a stream cannot be read: it is reported, and the stream goes on."""
+
+
+@dataclass
+class PointChunk:
+    """Consecutive records of a stream of points."""
+
+    columns: tuple[str, ...]  # the input's columns, in input order
+    lines: list[int]  # the input line each record starts on
+    fields: list[Sequence[str]]  # each record's input columns as text
+    values: dict[str, Any]  # each variable's values, an array (NaN where unreadable)
+    errors: dict[int, AutodiffError] = field(default_factory=dict)  # record index -> why
+    objects: list[dict[str, Any]] | None = None  # JSON Lines: each record as read
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def extras(self, variables: Sequence[str]) -> list[dict[str, Any]]:
+        """Each record's columns that are not variables, carried through to JSON."""
+        if self.objects is not None:
+            return [{k: v for k, v in o.items() if k not in variables} for o in self.objects]
+        keep = [(j, c) for j, c in enumerate(self.columns) if c not in variables]
+        return [{c: row[j] for j, c in keep} for row in self.fields]
+
+
+@dataclass
+class ChunkGradient:
+    """A chunk's value and partials, one array each; failed records are in ``errors``."""
+
+    value: Any
+    grad: dict[str, Any]
+    errors: dict[int, AutodiffError]
+
+
+def format_for(path: str, requested: str | None) -> str:
+    """``--points-format``, or the file's extension (.csv, .tsv, .jsonl, .ndjson);
+    else "auto": the reader looks at the first line."""
+    if requested is not None:
+        if requested not in FORMATS:
+            raise UsageError(
+                f"unknown --points-format '{requested}' (choose from {', '.join(FORMATS)})"
+            )
+        return requested
+    lowered = path.lower()
+    if lowered.endswith((".jsonl", ".ndjson")):
+        return "jsonl"
+    if lowered.endswith((".csv", ".tsv")):
+        return lowered[-3:]
+    return "auto"
+
+
+class PointReader:
+    """Reads a stream of points chunk by chunk.
+
+    ``variables`` are the names the expression needs; ``defaults`` (from
+    ``--at``) stand in for a column that is absent and for an empty field.
+    The header (CSV) or the first record (JSON Lines) is read on creation,
+    so ``columns`` is known before the first chunk. With ``fmt`` "auto", a
+    first line that starts with '{' means JSON Lines, anything else CSV.
+    """
+
+    def __init__(
+        self,
+        stream: TextIO,
+        fmt: str,
+        variables: Sequence[str],
+        defaults: Mapping[str, float],
+        chunk_size: int = CHUNK_SIZE,
+    ) -> None:
+        self.stream = stream
+        self.fmt = fmt
+        self.variables = tuple(variables)
+        self.defaults = dict(defaults)
+        self.chunk_size = chunk_size
+        self.line = 0  # lines consumed so far
+        self.pending: list[str] = []
+        self.columns: tuple[str, ...] = ()
+        first = self._first_line()
+        if fmt == "auto":
+            fmt = "jsonl" if first is not None and first.lstrip().startswith("{") else "csv"
+        self.fmt = fmt
+        if fmt == "jsonl":
+            self._start_jsonl(first)
+        else:
+            self._start_csv(first, _DELIMITERS[fmt])
+        self._check_variables()
+
+    def __iter__(self) -> Iterator[PointChunk]:
+        while True:
+            chunk = self._read_jsonl() if self.fmt == "jsonl" else self._read_csv()
+            if chunk is None:
+                return
+            if len(chunk):
+                yield chunk
+
+    def _first_line(self) -> str | None:
+        for text in self.stream:
+            self.line += 1
+            if text.strip():
+                return text
+        return None
+
+    # -- CSV ------------------------------------------------------------------
+
+    def _start_csv(self, text: str | None, delimiter: str) -> None:
+        self.delimiter = delimiter
+        if text is None:
+            raise UsageError("the points have no header row (expected column names, as in x,y)")
+        header = next(csv.reader([text], delimiter=delimiter), [])
+        self.columns = tuple(name.strip() for name in header)
+        seen: set[str] = set()
+        for name in self.columns:
+            if not name:
+                raise UsageError(f"line {self.line}: the header has an empty column name")
+            if name in seen:
+                raise UsageError(f"line {self.line}: the header names '{name}' twice")
+            seen.add(name)
+
+    def _read_csv(self) -> PointChunk | None:
+        lines = list(islice(self.stream, self.chunk_size))
+        if not lines:
+            return None
+        # A quoted field may span lines: never cut a chunk inside one.
+        quotes = "".join(lines).count('"')
+        while quotes % 2:
+            more = self.stream.readline()
+            if not more:
+                break
+            lines.append(more)
+            quotes += more.count('"')
+        first = self.line + 1
+        self.line += len(lines)
+        rows, starts, errors = self._split(lines, first)
+        width = len(self.columns)
+        if set(map(len, rows)) - {width}:
+            for i, row in enumerate(rows):
+                if len(row) != width:
+                    errors[i] = RecordError(f"expected {width} fields, got {len(row)}")
+                    rows[i] = (list(row) + [""] * width)[:width]
+        values: dict[str, Any] = {}
+        for name in self.variables:
+            if name in self.columns:
+                texts = list(map(itemgetter(self.columns.index(name)), rows))
+                values[name] = self._numbers(name, texts, errors)
+            else:
+                values[name] = np.full(len(rows), self.defaults[name])
+        for i in errors:
+            for array in values.values():
+                array[i] = math.nan
+        return PointChunk(self.columns, starts, rows, values, errors)
+
+    def _split(
+        self, lines: list[str], first: int
+    ) -> tuple[list[Any], list[int], dict[int, AutodiffError]]:
+        """The records of ``lines`` (blank lines dropped), the line each starts on, and
+        the records the csv module could not split."""
+        try:
+            rows: list[Any] = list(csv.reader(lines, delimiter=self.delimiter))
+        except csv.Error:
+            rows = []
+        if len(rows) == len(lines) and [] not in rows:
+            return rows, list(range(first, first + len(lines))), {}
+        # Blank lines, a record that spans lines, or a line the csv module
+        # rejects: go record by record.
+        rows, starts = [], []
+        broken: dict[int, AutodiffError] = {}
+        reader = csv.reader(lines, delimiter=self.delimiter)
+        before = 0
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as error:
+                broken[len(rows)] = RecordError(f"not valid CSV: {error}")
+                row = [""] * len(self.columns)
+            if row or len(rows) in broken:
+                rows.append(row)
+                starts.append(first + before)
+            before = reader.line_num
+        return rows, starts, broken
+
+    def _numbers(self, name: str, texts: list[str], errors: dict[int, AutodiffError]) -> Any:
+        try:
+            array = np.array(texts, dtype=float)
+        except ValueError:
+            array = None
+        if array is not None and np.isfinite(array).all():
+            return array
+        # Only a chunk with a bad field pays for going field by field.
+        numbers = np.empty(len(texts))
+        for i, text in enumerate(texts):
+            numbers[i] = self._number(name, text, i, errors)
+        return numbers
+
+    def _number(self, name: str, text: str, i: int, errors: dict[int, AutodiffError]) -> float:
+        if not text.strip():
+            if name in self.defaults:
+                return self.defaults[name]
+            reason = f"no value for variable '{name}'"
+        else:
+            try:
+                number = float(text)
+            except ValueError:
+                number = None
+            if number is not None and math.isfinite(number):
+                return number
+            shown = text if len(text) <= 40 else text[:39] + "…"
+            kind = "a finite number" if number is not None else "a number"
+            reason = f"{name}: '{shown}' is not {kind}"
+        errors.setdefault(i, RecordError(reason))
+        return math.nan
+
+    # -- JSON Lines -----------------------------------------------------------
+
+    def _start_jsonl(self, text: str | None) -> None:
+        if text is None:
+            return
+        self.pending = [text]
+        try:
+            first = json.loads(text)
+        except ValueError:
+            first = None
+        if isinstance(first, dict):
+            self.columns = tuple(first)
+        self.line -= 1  # the first record is read again with its chunk
+
+    def _read_jsonl(self) -> PointChunk | None:
+        lines = self.pending + list(islice(self.stream, self.chunk_size - len(self.pending)))
+        self.pending = []
+        if not lines:
+            return None
+        starts: list[int] = []
+        objects: list[dict[str, Any]] = []
+        columns: dict[str, list[float]] = {name: [] for name in self.variables}
+        errors: dict[int, AutodiffError] = {}
+        for text in lines:
+            self.line += 1
+            if not text.strip():
+                continue
+            i = len(objects)
+            starts.append(self.line)
+            try:
+                record = json.loads(text)
+            except ValueError as error:
+                record, reason = {}, f"not valid JSON: {error}"
+            else:
+                if not isinstance(record, dict):
+                    record, reason = {}, 'expected a JSON object, as in {"x": 1}'
+                else:
+                    reason = ""
+            if reason:
+                errors[i] = RecordError(reason)
+            objects.append(record)
+            for name in self.variables:
+                columns[name].append(self._json_number(name, record, i, errors))
+        values = {name: np.array(numbers, dtype=float) for name, numbers in columns.items()}
+        fields: list[Sequence[str]] = [
+            [_json_text(o.get(c)) for c in self.columns] for o in objects
+        ]
+        return PointChunk(self.columns, starts, fields, values, errors, objects)
+
+    def _json_number(
+        self, name: str, record: dict[str, Any], i: int, errors: dict[int, AutodiffError]
+    ) -> float:
+        value = record.get(name)
+        if value is None:
+            if name in self.defaults:
+                return self.defaults[name]
+            reason = f"no value for variable '{name}'"
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            if math.isfinite(value):
+                return float(value)
+            reason = f"{name}: {value} is not a finite number"
+        else:
+            reason = f"{name}: {json.dumps(value)[:40]} is not a number"
+        errors.setdefault(i, RecordError(reason))
+        return math.nan
+
+    def _check_variables(self) -> None:
+        if self.fmt == "jsonl":
+            return  # records may differ in their keys: each one is checked
+        for name in self.variables:
+            if name not in self.columns and name not in self.defaults:
+                raise UsageError(
+                    f"no value for variable '{name}': the points have no column '{name}'"
+                    f" (columns: {', '.join(self.columns)}); add the column or --at {name}=VALUE"
+                )
+
+
+def _json_text(value: Any) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def gradient(expression: Expression, chunk: PointChunk) -> ChunkGradient:
+    """The value and every partial at each point of ``chunk``, as arrays.
+
+    Records whose value or partials are not finite are evaluated again one
+    by one with floats, which names the function and the argument that failed.
+    """
+    size = len(chunk)
+    point = {name: chunk.values[name] for name in expression.variables}
+    errors = dict(chunk.errors)
+    if point:
+        value, grad = expression.gradient(point)
+    else:  # a constant expression: one evaluation serves every record
+        try:
+            value, grad = np.full(size, expression.gradient({})[0]), {}
+        except EvaluationError as error:
+            value, grad = np.full(size, math.nan), {}
+            errors.update({i: error for i in range(size) if i not in errors})
+    bad = ~np.isfinite(value)
+    for partial in grad.values():
+        bad |= ~np.isfinite(partial)
+    if errors:
+        bad[list(errors)] = False
+    for i in np.flatnonzero(bad).tolist():
+        try:
+            v, g = expression.gradient({name: float(a[i]) for name, a in point.items()})
+        except EvaluationError as error:
+            errors[i] = error
+            continue
+        value[i] = v
+        for name, partial in g.items():
+            grad[name][i] = partial
+    return ChunkGradient(value, grad, errors)

@@ -1,0 +1,157 @@
+"""The backprop trace as text: aligned plain text, a rich table, or JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict
+
+from ..errors import format_number
+from ..explain import Edge, Trace
+
+FORWARD_TITLE = "forward pass: each node after its inputs"
+BACKWARD_TITLE = (
+    "backward pass: output first (gradient 1); each edge adds upstream * local to its input"
+)
+FORWARD_HEADER = ("node", "definition", "value", "expression")
+BACKWARD_HEADER = ("edge", "local derivative", "upstream", "product", "gradient of the input")
+
+
+def number(x: float, precision: int) -> str:
+    """Rounded for the eye; -0.0 shows as 0, which is what a reader expects."""
+    return f"{x + 0.0:.{precision}g}"
+
+
+def title(trace: Trace) -> str:
+    at = ", ".join(f"{n} = {format_number(v)}" for n, v in trace.at.items())
+    return f"f = {trace.expr}" + (f"  at  {at}" if at else "")
+
+
+def forward_rows(trace: Trace, precision: int) -> list[tuple[str, ...]]:
+    rows: list[tuple[str, ...]] = []
+    for node in trace.forward:
+        leaf = node.op in ("variable", "constant")
+        rows.append(
+            (
+                node.name,
+                node.op if leaf else node.definition,
+                number(node.value, precision),
+                "" if leaf else node.expression,
+            )
+        )
+    return rows
+
+
+def local_text(edge: Edge, precision: int) -> str:
+    """``d tanh(n9)/dn9 = 1 - tanh(n9)**2 = 0.5``; a formula that is a number stands alone."""
+    value = number(edge.local, precision)
+    if edge.formula == value:
+        return f"{edge.derivative} = {edge.formula}"
+    return f"{edge.derivative} = {edge.formula} = {value}"
+
+
+def gradient_text(edge: Edge, precision: int) -> str:
+    """``x = 3`` the first time an input is reached, ``x now 6 (+= 3)`` after."""
+    if edge.accumulated:
+        return (
+            f"{edge.input} now {number(edge.grad, precision)} "
+            f"(+= {number(edge.product, precision)})"
+        )
+    return f"{edge.input} = {number(edge.grad, precision)}"
+
+
+def backward_rows(trace: Trace, precision: int) -> list[tuple[str, ...]]:
+    return [
+        (
+            f"{edge.node} → {edge.input}",
+            local_text(edge, precision),
+            number(edge.upstream, precision),
+            number(edge.product, precision),
+            gradient_text(edge, precision),
+        )
+        for edge in trace.backward
+    ]
+
+
+def grad_rows(trace: Trace, precision: int) -> list[tuple[str, ...]]:
+    return [(f"∂f/∂{name}", number(g, precision)) for name, g in trace.grad.items()]
+
+
+def columns(rows: Sequence[Sequence[str]], indent: str = "  ") -> list[str]:
+    """Left-aligned columns two spaces apart, without trailing blanks."""
+    widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
+    return [
+        (indent + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True))).rstrip()
+        for row in rows
+    ]
+
+
+def plain(trace: Trace, precision: int) -> str:
+    lines = [title(trace), "", FORWARD_TITLE]
+    lines += columns([FORWARD_HEADER, *forward_rows(trace, precision)])
+    lines += ["", BACKWARD_TITLE]
+    backward = backward_rows(trace, precision)
+    if backward:
+        lines += columns([BACKWARD_HEADER, *backward])
+    else:
+        lines.append("  (no edges: the expression depends on no variable)")
+    lines += ["", "gradient"]
+    grads = grad_rows(trace, precision)
+    lines += columns(grads) if grads else ["  (no variables)"]
+    return "\n".join(lines) + "\n"
+
+
+def as_json(trace: Trace) -> dict[str, object]:
+    return {
+        "expr": trace.expr,
+        "at": trace.at,
+        "value": trace.value,
+        "forward": [
+            {**asdict(node), "inputs": list(node.inputs), "value": node.value}
+            for node in trace.forward
+        ],
+        "backward": [asdict(edge) for edge in trace.backward],
+        "grad": trace.grad,
+    }
+
+
+def json_text(trace: Trace) -> str:
+    return json.dumps(as_json(trace), allow_nan=False) + "\n"
+
+
+def print_table(trace: Trace, precision: int, colour: bool, terminal: bool) -> None:
+    """Rich tables for a terminal: boxed and bold only when colour is allowed."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(no_color=not colour, highlight=False, width=_width(terminal))
+    style = box.ROUNDED if colour else None
+    console.print(title(trace), style="bold" if colour else None)
+
+    def table(caption: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> Table:
+        # The caption is printed on its own line: a rich title wraps at the table's width.
+        console.print(caption, style="bold" if colour else None)
+        result = Table(box=style, show_header=bool(header))
+        for k, name in enumerate(header or rows[0]):
+            right = name in ("value", "upstream", "product") or (not header and k == 1)
+            result.add_column(name if header else "", justify="right" if right else "left")
+        for row in rows:
+            result.add_row(*row)
+        return result
+
+    console.print()
+    console.print(table(FORWARD_TITLE, FORWARD_HEADER, forward_rows(trace, precision)))
+    backward = backward_rows(trace, precision)
+    if backward:
+        console.print()
+        console.print(table(BACKWARD_TITLE, BACKWARD_HEADER, backward))
+    grads = grad_rows(trace, precision)
+    if grads:
+        console.print()
+        console.print(table("gradient", (), grads))
+
+
+def _width(terminal: bool) -> int | None:
+    """A terminal's own width; in a pipe, room for the table's natural width (rich assumes 80)."""
+    return None if terminal else 1000

@@ -1,0 +1,146 @@
+"""An Expression as LaTeX: presentation only, one pass over the steps, no recursion.
+
+>>> from autodiff import parse
+>>> print(latex(parse("x1*sin(x1)**2/(2*y) - sqrt(x + 1)")))
+\\frac{x_{1} \\sin\\left(x_{1}\\right)^{2}}{2 y} - \\sqrt{x + 1}
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..expression import Expression
+
+_FUNCTIONS = {
+    "sin": r"\sin",
+    "cos": r"\cos",
+    "tan": r"\tan",
+    "asin": r"\arcsin",
+    "acos": r"\arccos",
+    "atan": r"\arctan",
+    "sinh": r"\sinh",
+    "cosh": r"\cosh",
+    "tanh": r"\tanh",
+    "exp": r"\exp",
+    "log": r"\log",
+}
+_GREEK = {
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
+    "lambda", "mu", "nu", "xi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega",
+}  # fmt: skip
+_INDEXED = re.compile(r"([A-Za-z]+)_?(\d+)")
+
+# Binding strength, as in the text printer: sums, products, signs, powers, atoms.
+_SUM, _PRODUCT, _SIGN, _POWER, _ATOM = 1, 2, 3, 4, 5
+
+
+def latex_name(name: str) -> str:
+    """x, x_{1} for x1, \\alpha for alpha, \\pi; \\mathrm{} for longer names."""
+    if name == "pi" or name in _GREEK:
+        return "\\" + name
+    indexed = _INDEXED.fullmatch(name)
+    if indexed:
+        stem, index = indexed.groups()
+        shown = "\\" + stem if stem in _GREEK else stem if len(stem) == 1 else rf"\mathrm{{{stem}}}"
+        return f"{shown}_{{{index}}}"
+    if len(name) == 1:
+        return name
+    return r"\mathrm{" + name.replace("_", r"\_") + "}"
+
+
+def _number(text: str) -> str:
+    mantissa, e, exponent = text.partition("e")
+    if not e:
+        return text
+    power = f"10^{{{int(exponent)}}}"
+    if mantissa in ("1", "-1"):
+        return mantissa[:-1] + power
+    return rf"{mantissa} \cdot {power}"
+
+
+def latex(expression: Expression) -> str:
+    """The expression in LaTeX, with the parentheses it needs as \\left( \\right).
+
+    Two passes, no recursion: bottom-up, how strongly each step binds and the
+    character its text starts with; then top-down, an explicit stack of text
+    pieces and steps still to print (building strings bottom-up would copy
+    every level of a deep expression into the next).
+    """
+    steps = expression.steps
+    strength: list[int] = []
+    first: list[str] = []
+    leaves: dict[int, str] = {}
+    for index, step in enumerate(steps):
+        if step.op is None:
+            if step.value is None or step.name in ("pi", "e"):
+                text = latex_name(step.name)
+            else:
+                text = _number(step.name)
+            leaves[index] = text
+            strength.append(_SIGN if text.startswith("-") else _ATOM)
+            first.append(text[:1])
+            continue
+        bound, parts = _layout(step.op.name, [strength[i] for i in step.args])
+        strength.append(bound)
+        head = parts[0]
+        if isinstance(head, str):
+            first.append(head[:1])
+        else:
+            child, wrap = head
+            first.append("\\" if wrap else first[step.args[child]])
+    pieces: list[str] = []
+    stack: list[str | int] = [len(steps) - 1]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            pieces.append(item)
+            continue
+        step = steps[item]
+        if step.op is None:
+            pieces.append(leaves[item])
+            continue
+        _, parts = _layout(step.op.name, [strength[i] for i in step.args])
+        if step.op.name == "mul":
+            right = step.args[1]
+            wrapped_right = isinstance(parts[2], tuple) and parts[2][1]
+            digit = not wrapped_right and first[right][:1].isdigit()
+            parts[1] = r" \cdot " if digit else " "
+        for part in reversed(parts):
+            if isinstance(part, tuple):
+                child, wrap = part
+                index = step.args[child]
+                stack.extend([r"\right)", index, r"\left("] if wrap else [index])
+            else:
+                stack.append(part)
+    return "".join(pieces)
+
+
+Part = str | tuple[int, bool]  # text, or (argument number, wrap it in parentheses)
+
+
+def _layout(name: str, bound: list[int]) -> tuple[int, list[Part]]:
+    """How a step prints: how strongly it binds, and its parts in order."""
+    if name in ("add", "sub"):
+        limit = _SUM + 1 if name == "sub" else _SUM
+        if bound[1] == _SIGN:
+            limit = _SIGN + 1
+        sign = " + " if name == "add" else " - "
+        return _SUM, [(0, bound[0] < _SUM), sign, (1, bound[1] < limit)]
+    if name == "mul":
+        limit = _SIGN + 1 if bound[1] == _SIGN else _PRODUCT + 1
+        return _PRODUCT, [(0, bound[0] < _PRODUCT), " ", (1, bound[1] < limit)]
+    if name == "div":  # binds like a power
+        return _POWER, [r"\frac{", (0, False), "}{", (1, False), "}"]
+    if name == "neg":
+        return _SIGN, ["-", (0, bound[0] < _SIGN)]
+    if name == "pow":
+        return _POWER, [(0, bound[0] < _ATOM), "^{", (1, False), "}"]
+    inner: list[Part] = []
+    for k in range(len(bound)):
+        inner += [", ", (k, False)] if k else [(k, False)]
+    if name == "sqrt":
+        return _ATOM, [r"\sqrt{", *inner, "}"]
+    if name == "abs":
+        return _ATOM, [r"\left|", *inner, r"\right|"]
+    command = _FUNCTIONS.get(name, rf"\operatorname{{{name}}}")
+    return _ATOM, [command + r"\left(", *inner, r"\right)"]
