@@ -6,11 +6,8 @@ from typing import Annotated
 
 import typer
 
-from .. import derivatives
 from ..errors import UsageError
 from ..expression import parse
-from ..render.derivatives import Formula, render_formulas
-from ..render.latex import latex
 from .common import choose_format
 
 FORMATS = ("plain", "json", "latex")
@@ -40,6 +37,11 @@ def diff(
     ] = None,
 ) -> None:
     """Print the derivative of EXPR as a simplified expression (one per variable)."""
+    # Imported here, not with the module: `autodiff --help` and other commands skip it.
+    from .. import derivatives
+    from ..render.derivatives import Formula, render_formulas
+    from ..render.latex import latex
+
     chosen = choose_format(format or "plain", FORMATS)
     expression = parse(expr)
     if not expression.variables:

@@ -8,9 +8,7 @@ from typing import Annotated
 import typer
 
 from ..errors import UsageError
-from ..explain import explain as trace_of
 from ..expression import MissingValueError, parse
-from ..render import explain as render
 from .common import (
     choose_format,
     colour_allowed,
@@ -64,6 +62,10 @@ def explain(
     ] = None,
 ) -> None:
     """Show the forward pass, every backward step of the chain rule, and the gradient."""
+    # Imported here, not with the module: `autodiff --help` and other commands skip it.
+    from ..explain import explain as trace_of
+    from ..render import explain as render
+
     chosen = choose_format(format, FORMATS)
     picture = graph_target(graph) if graph is not None else None
     expression = parse(expr)

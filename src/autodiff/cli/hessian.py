@@ -7,10 +7,8 @@ from typing import Annotated
 
 import typer
 
-from .. import derivatives
 from ..errors import UsageError
 from ..expression import Expression, MissingValueError, parse
-from ..render.derivatives import HessianRecord, OrderRecord, render_hessian, render_order
 from .common import choose_format, colour_allowed, missing_value_hint, parse_point
 
 FORMATS = ("table", "plain", "json", "csv", "tsv")
@@ -47,6 +45,10 @@ def hessian(
     ] = 6,
 ) -> None:
     """Print the value, the gradient and the matrix of second partials of EXPR at --at."""
+    # Imported here, not with the module: `autodiff --help` and other commands skip it.
+    from .. import derivatives
+    from ..render.derivatives import HessianRecord, render_hessian
+
     chosen = choose_format(format, FORMATS)
     expression = parse(expr)
     if not expression.variables:
@@ -78,6 +80,10 @@ def grad_order(
     precision: int,
 ) -> None:
     """``autodiff grad --order N``: the N-th derivative with respect to one variable."""
+    # Imported here, not with the module: `autodiff --help` and other commands skip it.
+    from .. import derivatives
+    from ..render.derivatives import OrderRecord, render_order
+
     names = list(dict.fromkeys(wrt))
     if len(names) > 1:
         raise UsageError(
