@@ -103,6 +103,42 @@ def worker(kind: str, path: str) -> None:
     print(json.dumps({"seconds": seconds, "nodes": nodes, "extra": max(peak - before, 0)}))
 
 
+def growth(sizes: list[int], rounds: int) -> None:
+    """Time per node at several sizes, in one process, sizes interleaved round by round.
+
+    Separate processes minutes apart see different loads on a shared
+    machine; here every size meets the same conditions, so a slope is the code's.
+    """
+    import gc
+    import statistics
+
+    from lark import Lark
+
+    from autodiff import parse
+
+    bare = Lark(GRAMMAR.read_text(), parser="lalr")
+    texts = {n: terms(n) for n in sizes}
+    ours: dict[int, list[float]] = {n: [] for n in sizes}
+    lark: dict[int, list[float]] = {n: [] for n in sizes}
+    nodes: dict[int, int] = {}
+    parse("x")
+    for _ in range(rounds):
+        for n, text in texts.items():
+            start = time.perf_counter()
+            expression = parse(text)
+            expression.gradient({"x": 0.5, "y": 0.25})
+            nodes[n] = len(expression)
+            ours[n].append((time.perf_counter() - start) / nodes[n])
+            del expression
+            gc.collect()
+            start = time.perf_counter()
+            bare.parse(text)
+            lark[n].append((time.perf_counter() - start) / nodes[n])
+            gc.collect()
+    result = {n: [nodes[n], statistics.median(ours[n]), statistics.median(lark[n])] for n in sizes}
+    print(json.dumps(result))
+
+
 def measure(kind: str, path: Path) -> dict[str, float] | None:
     result = subprocess.run(
         [PYTHON, __file__, "--worker", kind, str(path)], capture_output=True, text=True, env=env()
@@ -139,17 +175,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--deep", type=int, default=1_000_000)
+    parser.add_argument("--growth-rounds", type=int, default=3)
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--growth-worker", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.worker:
         worker(*options.worker)
+        return
+    if options.growth_worker:
+        growth([int(n) for n in options.growth_worker.split(",")], options.growth_rounds)
         return
 
     stdin = stdin_supported()
     how = "text on stdin (grad -)" if stdin else "text as an argument, where it fits"
     # The resident set of a one-term run: the interpreter, typer, lark, autodiff.
     baseline = run_timed(autodiff_command("grad", "x", "--at", "x=1", "--format", "json"))[2]
-    rows, growth, peers = [], [], []
+    rows, peers = [], []
     with tempfile.TemporaryDirectory() as tmp:
         cases = [(f"{int(n):,} terms", terms(int(n))) for n in options.sizes.split(",")]
         cases.append((f"chain {options.deep:,} deep", chain(options.deep)))
@@ -176,7 +217,6 @@ def main() -> None:
                 row += ["-", "-", "-"]
             row.append(f"{ours['extra'] / nodes:.0f} B")
             rows.append(row)
-            growth.append([label, f"{nodes:,}", f"{ours['seconds'] / nodes * 1e6:.2f} µs"])
             if label.startswith("chain") and optional("micrograd"):
                 mg = measure("micrograd", path)
                 if mg:
@@ -216,8 +256,35 @@ def main() -> None:
     if peers:
         print("\n## The deep chain against micrograd (graph build + backward)\n")
         print(table(["engine", "nodes", "time", "peak per node"], peers))
-    print("\n## Time per node (library path)\n")
-    print(table(["case", "nodes", "time per node"], growth))
+    print("\n## Time per node: sizes interleaved in one process (library path)\n")
+    result = subprocess.run(
+        [
+            PYTHON,
+            __file__,
+            "--growth-worker",
+            options.sizes,
+            "--growth-rounds",
+            str(options.growth_rounds),
+        ],
+        capture_output=True,
+        text=True,
+        env=env(),
+        check=True,
+    )
+    rows = []
+    for n, (nodes, ours, lark) in json.loads(result.stdout).items():
+        rows.append(
+            [
+                f"{int(n):,} terms",
+                f"{nodes:,}",
+                f"{ours * 1e6:.2f} µs",
+                f"{lark * 1e6:.2f} µs",
+                f"{ours / lark:.2f}",
+            ]
+        )
+    headers = ["case", "nodes", "parse + gradient per node", "bare Lark per node", "ratio"]
+    print(table(headers, rows))
+    print(f"\n(median of {options.growth_rounds} rounds)")
 
 
 if __name__ == "__main__":
