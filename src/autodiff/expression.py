@@ -216,6 +216,7 @@ class _FloatSweep:
 
         # -0.0 + x is x for every float x (signed zeros included), so the first
         # contribution lands exactly as the engine's `grad = step` would.
+        value = data[-1]
         grad = [-0.0] * len(data)
         grad[-1] = 1.0
         tracked, reached = self.tracked, self.reached
@@ -224,6 +225,9 @@ class _FloatSweep:
             if op is None or not reached[i]:
                 continue
             g, out, a, b = grad[i], data[i], self.first[i], self.second[i]
+            # Only earlier steps read these from here on: free the two floats,
+            # so that memory peaks before this sweep rather than after it.
+            data[i] = grad[i] = 0.0
             try:
                 if b < 0:
                     grad[a] += g * op.partials[0](m, data[a], out)
@@ -243,7 +247,7 @@ class _FloatSweep:
                     f"d/d{name}", [], "", message=f"the partial d/d{name} is not finite"
                 )
             partials[name] = partial
-        return data[-1], partials
+        return value, partials
 
 
 def _inputs(data: list[float], a: int, b: int) -> list[float]:
