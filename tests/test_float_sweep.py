@@ -131,7 +131,7 @@ def test_the_float_path_builds_no_values(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_memory_per_step_stays_small() -> None:
-    # Allocations, not time: deterministic. About 275 bytes a step today
+    # Allocations, not time: deterministic. About 250 bytes a step today
     # (docs/performance.md, Memory); the slack is for other Python versions.
     text = "x" + "*1.0000001" * 20_000
     parse("x")
