@@ -134,17 +134,8 @@ def _declared_options(command: Any) -> dict[str, bool]:
 def main(argv: Sequence[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     group = typer.main.get_command(app)
-    # Lark imports the third-party `regex` module when it is installed, a
-    # tenth of the start-up time, though our grammar needs only `re`: while
-    # the command runs, that optional import finds nothing.
-    hide_regex = "regex" not in sys.modules
-    if hide_regex:
-        sys.modules["regex"] = None  # type: ignore[assignment]
     try:
         group.main(arrange_arguments(args, group), prog_name="autodiff")
     except AutodiffError as error:
         report(error)
         sys.exit(exit_code(error))
-    finally:
-        if hide_regex and sys.modules.get("regex", 0) is None:
-            del sys.modules["regex"]
