@@ -12,6 +12,9 @@ from ..check import check as check_gradient
 from ..expression import MissingValueError, parse
 from ..render import check as render
 from .common import (
+    AtOption,
+    ExprArgument,
+    PrecisionOption,
     choose_format,
     colour_allowed,
     missing_value_hint,
@@ -23,20 +26,8 @@ FORMATS = ("table", "plain", "json")
 
 
 def check(
-    expr: Annotated[
-        str,
-        typer.Argument(
-            metavar="EXPR", help="The expression, e.g. '4*x**2 - 2*x + 5'.", show_default=False
-        ),
-    ],
-    at: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--at",
-            metavar="NAME=VALUE",
-            help="A variable's value; repeat it or join several with commas (x=1,y=pi/2).",
-        ),
-    ] = None,
+    expr: ExprArgument,
+    at: AtOption = None,
     wrt: Annotated[
         list[str] | None,
         typer.Option("--wrt", metavar="NAME", help="Check only this partial (repeatable)."),
@@ -65,12 +56,7 @@ def check(
             help=f"One of {', '.join(FORMATS)}. Default: table on a terminal, else plain.",
         ),
     ] = None,
-    precision: Annotated[
-        int,
-        typer.Option(
-            "--precision", metavar="N", min=1, max=17, help="Significant digits in a table."
-        ),
-    ] = 6,
+    precision: PrecisionOption = 6,
 ) -> None:
     """Compare every partial derivative with finite differences; exit 3 if one disagrees."""
     chosen = choose_format(format, FORMATS)

@@ -6,6 +6,9 @@ import os
 import re
 import sys
 from collections.abc import Iterable
+from typing import Annotated
+
+import typer
 
 from ..errors import AutodiffError, UsageError
 from ..expression import MissingValueError, constant_value
@@ -69,3 +72,27 @@ def choose_format(requested: str | None, allowed: Iterable[str]) -> str:
     if requested not in allowed:
         raise UsageError(f"unknown --format '{requested}' (choose from {', '.join(allowed)})")
     return requested
+
+
+# Parameters that several commands share, declared once so that their names,
+# metavars and help read the same everywhere.
+ExprArgument = Annotated[
+    str,
+    typer.Argument(
+        metavar="EXPR", help="The expression, e.g. '4*x**2 - 2*x + 5'.", show_default=False
+    ),
+]
+AtOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--at",
+        metavar="NAME=VALUE",
+        help="A variable's value; repeat it or join several with commas (x=1,y=pi/2).",
+    ),
+]
+PrecisionOption = Annotated[
+    int,
+    typer.Option(
+        "--precision", metavar="N", min=1, max=17, help="Significant digits in tables and text."
+    ),
+]

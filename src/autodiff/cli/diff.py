@@ -8,18 +8,13 @@ import typer
 
 from ..errors import UsageError
 from ..expression import parse
-from .common import choose_format
+from .common import ExprArgument, choose_format
 
 FORMATS = ("plain", "json", "latex")
 
 
 def diff(
-    expr: Annotated[
-        str,
-        typer.Argument(
-            metavar="EXPR", help="The expression, e.g. '4*x**2 - 2*x + 5'.", show_default=False
-        ),
-    ],
+    expr: ExprArgument,
     wrt: Annotated[
         list[str] | None,
         typer.Option(

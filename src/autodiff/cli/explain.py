@@ -10,6 +10,9 @@ import typer
 from ..errors import UsageError
 from ..expression import MissingValueError, parse
 from .common import (
+    AtOption,
+    ExprArgument,
+    PrecisionOption,
     choose_format,
     colour_allowed,
     missing_value_hint,
@@ -22,20 +25,8 @@ FORMATS = ("table", "plain", "json")
 
 
 def explain(
-    expr: Annotated[
-        str,
-        typer.Argument(
-            metavar="EXPR", help="The expression, e.g. 'tanh(x1*w1 + b)'.", show_default=False
-        ),
-    ],
-    at: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--at",
-            metavar="NAME=VALUE",
-            help="A variable's value; repeat it or join several with commas (x=1,y=pi/2).",
-        ),
-    ] = None,
+    expr: ExprArgument,
+    at: AtOption = None,
     format: Annotated[
         str | None,
         typer.Option(
@@ -44,12 +35,7 @@ def explain(
             help=f"One of {', '.join(FORMATS)}. Default: table on a terminal, else plain.",
         ),
     ] = None,
-    precision: Annotated[
-        int,
-        typer.Option(
-            "--precision", metavar="N", min=1, max=17, help="Significant digits in text output."
-        ),
-    ] = 6,
+    precision: PrecisionOption = 6,
     graph: Annotated[
         str | None,
         typer.Option(

@@ -21,7 +21,7 @@ import typer
 from ..errors import AutodiffError, ExpressionError, UsageError
 from ..expression import Expression, MissingValueError, parse
 from ..render import formats
-from .common import choose_format, colour_allowed, missing_value_hint, parse_point
+from .common import PrecisionOption, choose_format, colour_allowed, missing_value_hint, parse_point
 
 FORMATS = ("table", "plain", "json", "jsonl", "csv", "tsv")
 POINT_FORMATS = ("csv", "tsv", "jsonl")
@@ -77,12 +77,7 @@ def grad(
             help=f"One of {', '.join(FORMATS)}. Default: table on a terminal, else plain.",
         ),
     ] = None,
-    precision: Annotated[
-        int,
-        typer.Option(
-            "--precision", metavar="N", min=1, max=17, help="Significant digits in a table."
-        ),
-    ] = 6,
+    precision: PrecisionOption = 6,
     order: Annotated[
         int | None,
         typer.Option(

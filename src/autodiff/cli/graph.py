@@ -15,18 +15,13 @@ from ..engine import Value
 from ..errors import EvaluationError, OutputError, UsageError
 from ..expression import Expression, MissingValueError, parse
 from ..render import graph as render
-from .common import missing_value_hint, parse_point
+from .common import ExprArgument, missing_value_hint, parse_point
 
 DOT_FORMATS = ("dot", "gv")
 
 
 def graph(
-    expr: Annotated[
-        str,
-        typer.Argument(
-            metavar="EXPR", help="The expression, e.g. 'tanh(x*w + b)'.", show_default=False
-        ),
-    ],
+    expr: ExprArgument,
     output: Annotated[
         str,
         typer.Option(

@@ -9,26 +9,22 @@ import typer
 
 from ..errors import UsageError
 from ..expression import Expression, MissingValueError, parse
-from .common import choose_format, colour_allowed, missing_value_hint, parse_point
+from .common import (
+    AtOption,
+    ExprArgument,
+    PrecisionOption,
+    choose_format,
+    colour_allowed,
+    missing_value_hint,
+    parse_point,
+)
 
 FORMATS = ("table", "plain", "json", "csv", "tsv")
 
 
 def hessian(
-    expr: Annotated[
-        str,
-        typer.Argument(
-            metavar="EXPR", help="The expression, e.g. 'x**2*y**3'.", show_default=False
-        ),
-    ],
-    at: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--at",
-            metavar="NAME=VALUE",
-            help="A variable's value; repeat it or join several with commas (x=1,y=pi/2).",
-        ),
-    ] = None,
+    expr: ExprArgument,
+    at: AtOption = None,
     format: Annotated[
         str | None,
         typer.Option(
@@ -37,12 +33,7 @@ def hessian(
             help=f"One of {', '.join(FORMATS)}. Default: table on a terminal, else plain.",
         ),
     ] = None,
-    precision: Annotated[
-        int,
-        typer.Option(
-            "--precision", metavar="N", min=1, max=17, help="Significant digits in a table."
-        ),
-    ] = 6,
+    precision: PrecisionOption = 6,
 ) -> None:
     """Print the value, the gradient and the matrix of second partials of EXPR at --at."""
     # Imported here, not with the module: `autodiff --help` and other commands skip it.

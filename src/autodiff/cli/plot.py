@@ -11,17 +11,12 @@ import typer
 from ..curve import DEFAULT_SAMPLES, sample
 from ..errors import AutodiffError, UsageError
 from ..expression import MissingValueError, constant_value, parse
-from .common import missing_value_hint, parse_point
+from .common import ExprArgument, missing_value_hint, parse_point
 from .graph import writable_path, write_atomically
 
 
 def plot(
-    expr: Annotated[
-        str,
-        typer.Argument(
-            metavar="EXPR", help="The expression, e.g. '4*x**2 - 2*x + 5'.", show_default=False
-        ),
-    ],
+    expr: ExprArgument,
     output: Annotated[
         str,
         typer.Option(
