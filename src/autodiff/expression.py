@@ -19,7 +19,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 
 from . import ops
 from .engine import Value, paused_gc
-from .errors import EvaluationError, ExpressionError, UsageError, format_number
+from .errors import EvaluationError, ExpressionError, LimitError, UsageError, format_number
 from .ops import Primitive
 
 
@@ -138,9 +138,17 @@ def _apply(op: Primitive, inputs: list[Value]) -> Value:
 # -- parsing ----------------------------------------------------------------
 
 
-def parse(text: str) -> Expression:
-    """Parse ``text`` in the expression language (see docs/language.md)."""
-    return _Parser.instance().parse(text)
+# A node costs roughly 0.5 KiB through parse, evaluate and backward: ten
+# million stay near 5 GiB, and a bigger input fails early with a clear message.
+MAX_NODES = 10_000_000
+
+
+def parse(text: str, max_nodes: int | None = MAX_NODES) -> Expression:
+    """Parse ``text`` in the expression language (see docs/language.md).
+
+    More than ``max_nodes`` steps (None: no limit) raises LimitError.
+    """
+    return _Parser.instance().parse(text, max_nodes)
 
 
 def grammar_path() -> Path:
@@ -158,21 +166,31 @@ class _Builder(Transformer[Token, int]):
         super().__init__()
         self.reset("")
 
-    def reset(self, text: str) -> None:
+    def reset(self, text: str, max_nodes: int | None = None) -> None:
         self.text = text
+        self.max_nodes = max_nodes
         self.steps: list[Step] = []
         self.leaves: dict[tuple[str, str], int] = {}
 
     def _leaf(self, kind: str, name: str, value: float | None) -> int:
         key = (kind, name)
         if key not in self.leaves:
+            self._check_size()
             self.leaves[key] = len(self.steps)
             self.steps.append(Step(None, (), name, value))
         return self.leaves[key]
 
     def _op(self, op: Primitive, *args: int) -> int:
+        self._check_size()
         self.steps.append(Step(op, args))
         return len(self.steps) - 1
+
+    def _check_size(self) -> None:
+        if self.max_nodes is not None and len(self.steps) >= self.max_nodes:
+            raise LimitError(
+                f"the expression has more than {self.max_nodes} nodes, the limit;"
+                " raise it with --max-nodes N"
+            )
 
     def _error(self, message: str, token: Token) -> ExpressionError:
         return ExpressionError(message, self.text, token.column or 1, token.line or 1)
@@ -266,15 +284,16 @@ class _Parser:
             cls._instance = cls()
         return cls._instance
 
-    def parse(self, text: str) -> Expression:
+    def parse(self, text: str, max_nodes: int | None = None) -> Expression:
         with self.lock:
-            self.builder.reset(text)
+            self.builder.reset(text, max_nodes)
             try:
                 self.lark.parse(text)
             except UnexpectedInput as err:
                 raise self._syntax_error(err, text) from None
-            steps = self.builder.steps
-            self.builder.reset("")
+            finally:
+                steps = self.builder.steps
+                self.builder.reset("")
         return Expression(steps, text)
 
     def _probe(self, text: str) -> Any:
@@ -303,13 +322,34 @@ class _Parser:
                 column,
                 line,
             )
-        label = err.match_examples(self._probe, _MISTAKES, use_accepts=True)
+        label = self._mistake(err)
         expected = ", ".join(sorted(_READABLE.get(t, self._terminal(t)) for t in err.expected))
         found = "the end" if err.token.type == "$END" else repr(str(err.token))
         message = f"{label}: " if label else ""
         return ExpressionError(
             f"{message}unexpected {found}; expected {expected}", text, column, line
         )
+
+    def _mistake(self, err: UnexpectedToken) -> str | None:
+        """The mistake whose sample fails in the same parser state on the same kind of token.
+
+        Not Lark's match_examples: it also compares the depth of the parser's
+        stack, and falls back to a sample that failed on another token, so
+        "2*(x" was called "a comma outside a function call".
+        """
+        for label, samples in _MISTAKES.items():
+            for sample in samples:
+                try:
+                    self._probe(sample)
+                except UnexpectedToken as probe:
+                    if (
+                        probe.state.position == err.state.position
+                        and probe.token.type == err.token.type
+                    ):
+                        return label
+                except UnexpectedInput:
+                    continue
+        return None
 
     def _terminal(self, name: str) -> str:
         try:

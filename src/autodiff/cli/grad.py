@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ..errors import UsageError
-from ..expression import MissingValueError, parse
+from ..expression import MAX_NODES, MissingValueError, parse
 from ..render import formats
 from .common import choose_format, colour_allowed, missing_value_hint, parse_point
 
@@ -47,10 +47,14 @@ def grad(
             "--precision", metavar="N", min=1, max=17, help="Significant digits in a table."
         ),
     ] = 6,
+    max_nodes: Annotated[
+        int,
+        typer.Option("--max-nodes", metavar="N", min=1, help="Refuse larger expressions."),
+    ] = MAX_NODES,
 ) -> None:
     """Print the value of EXPR and every partial derivative at the point given by --at."""
     chosen = choose_format(format, FORMATS)
-    expression = parse(expr)
+    expression = parse(expr, max_nodes)
     point = parse_point(at or [])
     try:
         value, partials = expression.gradient(point)
