@@ -253,7 +253,10 @@ class _Builder(Transformer[Token, int]):
 # example-driven error reporting, instead of hand-written state tables.
 _MISTAKES: dict[str, list[str]] = {
     "missing ')'": ["(x", "sin(x", "(x+1", "((x)", "pow(x, 2"],
-    "an operator with no right operand": ["x+", "x-", "x*", "x/", "x**", "x^", "-", "+", "(x+"],
+    "an operator with no right operand": [
+        *("x+", "x-", "x*", "x/", "x**", "x^", "-", "+", "(x+"),
+        *("(x+)", "(x-)", "(x*)", "(x/)", "(x**)", "(-)"),
+    ],
     "an operator with no left operand": ["*x", "x+*y", "/x", "**x", "(*x", "x^*y", "^x"],
     "unmatched ')'": ["x)", "(x))", ")", "x+1)"],
     "empty parentheses": ["()", "x*()"],
