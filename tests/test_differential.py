@@ -85,8 +85,7 @@ SYMPY_RULES: dict[str, Any] = {
     "sinh": sympy.sinh,
     "cosh": sympy.cosh,
     "tanh": sympy.tanh,
-    # The kinks as Piecewise: SymPy differentiates sign(log(x)) or Abs(f(x))
-    # only for arguments it knows are real, and leaves a Derivative otherwise.
+    # The kinks as Piecewise, for the error analysis (see KINKS for the truth).
     "abs": lambda a: sympy.Piecewise((a, a >= 0), (-a, True)),
     "relu": lambda a: sympy.Piecewise((a, a > 0), (0, True)),
     "sigmoid": lambda a: 1 / (1 + sympy.exp(-a)),
@@ -103,6 +102,17 @@ CANCELLING_PARTIALS: dict[str, Any] = {
     "sigmoid": lambda a, out: abs(out) * (1 + abs(out)),
     "asin": lambda a, out: 1 / mpmath.sqrt(1 - a * a) ** 3,
     "acos": lambda a, out: 1 / mpmath.sqrt(1 - a * a) ** 3,
+}
+
+# In the generated expressions a kink is always a clear distance away, so the
+# SymPy side takes the branch the point is on: a Piecewise would make SymPy
+# fold outer functions into the branch not taken (acos(-tan(1)), zoo) and
+# fail comparing them.
+KINKS: dict[str, Any] = {
+    "abs": lambda a, positive: a if positive else -a,
+    "relu": lambda a, positive: a if positive else sympy.Integer(0),
+    "sign": lambda a, positive: sympy.Integer(1 if positive else -1),
+    "step": lambda a, positive: sympy.Integer(1 if positive else 0),
 }
 
 # SymPy writes d(A**B)/dA as A**B*B/A, which fails at A = 0 (x**2 at 0).
@@ -250,7 +260,10 @@ class Builder:
                 abs(pi) * a.tm[v] + pmi * abs(a.t[v]) + abs(term)
                 for pi, pmi, a, term in zip(p, pm, args, terms, strict=True)
             )
-        sym = SYMPY_RULES[name](*(a.sym for a in args))
+        if name in KINKS:  # the side of the kink the point is on, as SymPy sees it
+            sym = KINKS[name](args[0].sym, args[0].value > 0)
+        else:
+            sym = SYMPY_RULES[name](*(a.sym for a in args))
         node = Node(text, level, sym, value, m, t, tm)
         # An ill-conditioned case (relative error beyond 1e-4) is outside
         # what a first-order bound describes: choose another.
