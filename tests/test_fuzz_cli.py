@@ -10,7 +10,8 @@ nesting, long inputs, huge and tiny numbers, NUL bytes, invalid UTF-8.
 Every run must end with exit 0, 1 or 2; when not 0, a message on stderr and
 nothing on stdout; never "Traceback". The cases come from a seeded
 random.Random, so a failure reproduces; AUTODIFF_FUZZ_RUNS=N (the long mode,
-docs/reliability.md) multiplies the number of cases.
+docs/reliability.md) multiplies the number of cases and AUTODIFF_FUZZ_SEED
+picks other ones.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from autodiff.ops import CONSTANTS, FUNCTIONS
 from conftest import cli_env
 
 LONG_RUNS = int(os.environ.get("AUTODIFF_FUZZ_RUNS", "0") or 0)
+SEED = os.environ.get("AUTODIFF_FUZZ_SEED", "")  # another seed, other cases
 IN_PROCESS_CASES = max(LONG_RUNS, 150)  # per generator
 SUBPROCESS_CASES = max(LONG_RUNS // 100, 8)  # per generator
 DEEP = 1_000_000 if LONG_RUNS else 50_000  # far past any recursion limit either way
@@ -58,6 +60,9 @@ TOKENS = (
     "\x1b[31m", "\u202e", "é", "∂", "\udcff", "\x7f", "--", "--at", "-h",
 )  # fmt: skip
 AT = ("--at", "x=0.5,y=-1.5,w_1=2,x1=3,x2=-1,w1=0.25,w2=4,b=1,sinx=0.1,_=1")
+# Every command that reads an expression, with the options that give it a
+# point: a new command joins the fuzzing with a line here.
+COMMANDS: dict[str, tuple[str, ...]] = {"grad": AT}
 
 
 def random_bytes(rng: random.Random) -> bytes:
@@ -133,13 +138,16 @@ def check_outcome(case: object, code: object, out: str, err: str) -> None:
     assert not any(c in err for c in "\x1b\x07\x7f\u202e"), f"{case!r}: {err!r}"
 
 
+@pytest.mark.parametrize("command", COMMANDS)
 @pytest.mark.parametrize("kind", GENERATORS)
-def test_random_input_in_process(kind):
-    rng = random.Random(f"in-process {kind}")
+def test_random_input_in_process(kind, command):
+    rng = random.Random(f"in-process {kind} {SEED}")
+    options = COMMANDS[command]
     outcomes = {0: 0, 1: 0, 2: 0}
     for _ in range(IN_PROCESS_CASES):
         expr = as_text(GENERATORS[kind](rng))
-        args = ["grad", expr, *AT] if rng.random() < 0.8 else ["grad", *AT, "--", expr]
+        after = rng.random() < 0.2  # the expression after "--"
+        args = [command, *options, "--", expr] if after else [command, expr, *options]
         code, out, err = run_in_process(args)
         check_outcome(args, code, out, err)
         outcomes[code] += 1
@@ -147,12 +155,14 @@ def test_random_input_in_process(kind):
         assert all(outcomes.values()), outcomes
 
 
+@pytest.mark.parametrize("command", COMMANDS)
 @pytest.mark.parametrize("kind", GENERATORS)
-def test_random_input_through_the_command_line(kind):
-    rng = random.Random(f"subprocess {kind}")
+def test_random_input_through_the_command_line(kind, command):
+    rng = random.Random(f"subprocess {kind} {SEED}")
     cases = [GENERATORS[kind](rng) for _ in range(SUBPROCESS_CASES)]
+    options = COMMANDS[command]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        results = pool.map(lambda expr: run_process(["grad", expr, *AT]), cases)
+        results = pool.map(lambda expr: run_process([command, expr, *options]), cases)
         for expr, (code, out, err) in zip(cases, results, strict=True):
             check_outcome(expr, code, out, err)
 

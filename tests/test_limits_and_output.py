@@ -171,3 +171,20 @@ def test_other_mistakes_are_named_at_depth(text, label):
         parse(text)
     assert isinstance(caught.value, ExpressionError)
     assert caught.value.message.startswith(f"{label}: ")
+
+
+# -- determinism ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["grad", "tanh(x1*w1 + x2*w2 + b) + e2*sinx", "--at", "x1=2,x2=0,w1=-3,w2=1,b=1,e2=3"],
+        ["grad", "b*a + c/a", "--at", "a=2,b=3,c=5", "--format", "json"],
+        ["grad", "x*(y +", "--at", "x=1"],
+    ],
+)
+def test_output_is_the_same_whatever_the_hash_seed(args):
+    runs = [run_cli(*args, "--at", "sinx=0.5", env={"PYTHONHASHSEED": s}) for s in ("0", "4242")]
+    assert runs[0].returncode == runs[1].returncode
+    assert (runs[0].stdout, runs[0].stderr) == (runs[1].stdout, runs[1].stderr)
