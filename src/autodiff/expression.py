@@ -138,8 +138,9 @@ def _apply(op: Primitive, inputs: list[Value]) -> Value:
 # -- parsing ----------------------------------------------------------------
 
 
-# A node costs roughly 0.5 KiB through parse, evaluate and backward: ten
-# million stay near 5 GiB, and a bigger input fails early with a clear message.
+# A node costs about 0.4 KiB at the peak of parse, evaluate and backward: ten
+# million peaked at 4.2 GB (docs/reliability.md); a bigger input fails early
+# with a clear message instead of exhausting memory.
 MAX_NODES = 10_000_000
 
 
@@ -188,7 +189,7 @@ class _Builder(Transformer[Token, int]):
     def _check_size(self) -> None:
         if self.max_nodes is not None and len(self.steps) >= self.max_nodes:
             raise LimitError(
-                f"the expression has more than {self.max_nodes} nodes, the limit;"
+                f"the expression has more than {self.max_nodes:,} nodes, the limit;"
                 " raise it with --max-nodes N"
             )
 
