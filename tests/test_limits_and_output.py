@@ -156,6 +156,14 @@ def test_a_missing_parenthesis_is_named_at_any_depth(text):
     assert caught.value.message.startswith("missing ')': ")
 
 
+@pytest.mark.parametrize(("text", "call"), [("pow*2", "pow(x, y)"), ("x*sin", "sin(x)")])
+def test_a_function_without_arguments_is_shown_with_its_arity(text, call):
+    """Fuzzing found 'pow' shown as pow(x), a call that is itself an error."""
+    with pytest.raises(ExpressionError) as caught:
+        parse(text)
+    assert caught.value.message.endswith(f"call it, as in {call}")
+
+
 @pytest.mark.parametrize(
     ("text", "label"),
     [

@@ -208,7 +208,8 @@ class _Builder(Transformer[Token, int]):
         if token in ops.CONSTANTS:
             return self._leaf("const", str(token), ops.CONSTANTS[token])
         if token in ops.FUNCTIONS:
-            raise self._error(f"'{token}' is a function: call it, as in {token}(x)", token)
+            example = ", ".join("xyz"[: ops.FUNCTIONS[token].arity])
+            raise self._error(f"'{token}' is a function: call it, as in {token}({example})", token)
         return self._leaf("var", str(token), None)
 
     def call(self, children: list[Any]) -> int:
