@@ -110,7 +110,8 @@ def test_tables_escape_control_characters():
     "args",
     [
         ["grad", "x+\x1b[31m"],
-        ["grad", "x", "--precision", "\x1b[31m"],  # an error click reports itself
+        ["grad", "x", "--precision", "\x1b[31m"],  # errors click reports itself
+        ["grad", "x", "\x07\x1b]0;title\x07", "--at", "x=1"],
         ["grad", "x", "--at", "x=\x1b[31m"],
     ],
 )
