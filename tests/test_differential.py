@@ -43,7 +43,7 @@ from autodiff import parse
 from autodiff.ops import PRIMITIVES
 
 LONG_RUNS = int(os.environ.get("AUTODIFF_FUZZ_RUNS", "0") or 0)
-RUNS = LONG_RUNS or 200
+RUNS = LONG_RUNS or 300
 
 FUZZ = settings(
     max_examples=RUNS,
@@ -55,7 +55,7 @@ FUZZ = settings(
 )
 
 # Round-trip and array checks need no SymPy: fewer cases by default, all in long mode.
-FUZZ_LIGHT = settings(FUZZ, max_examples=LONG_RUNS or 80)
+FUZZ_LIGHT = settings(FUZZ, max_examples=LONG_RUNS or 150)
 
 U = 2.0**-53  # unit roundoff of a float
 RTOL = 1e-9
