@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from .safe_text import visible
+
 
 class AutodiffError(Exception):
     """Base of every error autodiff raises on purpose."""
@@ -29,11 +31,24 @@ class ExpressionError(AutodiffError):
     def __str__(self) -> str:
         return f"{self.message} (line {self.line}, column {self.column})"
 
-    def pointer(self) -> str:
-        """The offending line of the text with a caret under the column."""
+    def pointer(self, width: int = 76) -> str:
+        """The offending line of the text with a caret under the column.
+
+        Characters a terminal would act on are escaped visibly, and a long
+        line is cut to a window of about ``width`` characters around the column.
+        """
         lines = self.text.splitlines() or [""]
         source = lines[min(self.line, len(lines)) - 1]
-        return f"  {source}\n  {' ' * (self.column - 1)}^"
+        column = min(max(self.column, 1), len(source) + 1)
+        start = max(0, column - 1 - width // 2)
+        end = start + width
+        before = visible(source[start : column - 1])
+        shown = before + visible(source[column - 1 : end])
+        if start > 0:
+            before, shown = "…" + before, "…" + shown
+        if end < len(source):
+            shown += "…"
+        return f"  {shown}\n  {' ' * len(before)}^"
 
 
 class UsageError(AutodiffError):

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import ops
 from .engine import Value, derivative_error, forward_error, paused_gc
-from .errors import EvaluationError, ExpressionError, UsageError, format_number
+from .errors import EvaluationError, ExpressionError, LimitError, UsageError, format_number
 from .ops import Primitive
 
 if TYPE_CHECKING:
@@ -271,9 +271,18 @@ def _apply(op: Primitive, inputs: list[Value]) -> Value:
 # -- parsing ----------------------------------------------------------------
 
 
-def parse(text: str) -> Expression:
-    """Parse ``text`` in the expression language (see docs/language.md)."""
-    return _Parser.instance().parse(text)
+# A node costs about 0.4 KiB at the peak of parse, evaluate and backward: ten
+# million peaked at 4.2 GB (docs/reliability.md); a bigger input fails early
+# with a clear message instead of exhausting memory.
+MAX_NODES = 10_000_000
+
+
+def parse(text: str, max_nodes: int | None = MAX_NODES) -> Expression:
+    """Parse ``text`` in the expression language (see docs/language.md).
+
+    More than ``max_nodes`` steps (None: no limit) raises LimitError.
+    """
+    return _Parser.instance().parse(text, max_nodes)
 
 
 def grammar_path() -> Path:
@@ -294,21 +303,31 @@ class _Builder:
     def __init__(self) -> None:
         self.reset("")
 
-    def reset(self, text: str) -> None:
+    def reset(self, text: str, max_nodes: int | None = None) -> None:
         self.text = text
+        self.max_nodes = max_nodes
         self.steps: list[Step] = []
         self.leaves: dict[tuple[str, str], int] = {}
 
     def _leaf(self, kind: str, name: str, value: float | None) -> int:
         key = (kind, name)
         if key not in self.leaves:
+            self._check_size()
             self.leaves[key] = len(self.steps)
             self.steps.append(Step(None, (), name, value))
         return self.leaves[key]
 
     def _op(self, op: Primitive, *args: int) -> int:
+        self._check_size()
         self.steps.append(Step(op, args))
         return len(self.steps) - 1
+
+    def _check_size(self) -> None:
+        if self.max_nodes is not None and len(self.steps) >= self.max_nodes:
+            raise LimitError(
+                f"the expression has more than {self.max_nodes:,} nodes, the limit;"
+                " raise it with --max-nodes N"
+            )
 
     def _error(self, message: str, token: Token) -> ExpressionError:
         return ExpressionError(message, self.text, token.column or 1, token.line or 1)
@@ -325,7 +344,8 @@ class _Builder:
         if token in ops.CONSTANTS:
             return self._leaf("const", str(token), ops.CONSTANTS[token])
         if token in ops.FUNCTIONS:
-            raise self._error(f"'{token}' is a function: call it, as in {token}(x)", token)
+            example = ", ".join("xyz"[: ops.FUNCTIONS[token].arity])
+            raise self._error(f"'{token}' is a function: call it, as in {token}({example})", token)
         return self._leaf("var", str(token), None)
 
     def call(self, children: list[Any]) -> int:
@@ -371,7 +391,10 @@ class _Builder:
 # example-driven error reporting, instead of hand-written state tables.
 _MISTAKES: dict[str, list[str]] = {
     "missing ')'": ["(x", "sin(x", "(x+1", "((x)", "pow(x, 2"],
-    "an operator with no right operand": ["x+", "x-", "x*", "x/", "x**", "x^", "-", "+", "(x+"],
+    "an operator with no right operand": [
+        *("x+", "x-", "x*", "x/", "x**", "x^", "-", "+", "(x+"),
+        *("(x+)", "(x-)", "(x*)", "(x/)", "(x**)", "(-)"),
+    ],
     "an operator with no left operand": ["*x", "x+*y", "/x", "**x", "(*x", "x^*y", "^x"],
     "unmatched ')'": ["x)", "(x))", ")", "x+1)"],
     "empty parentheses": ["()", "x*()"],
@@ -406,16 +429,17 @@ class _Parser:
             cls._instance = cls()
         return cls._instance
 
-    def parse(self, text: str) -> Expression:
+    def parse(self, text: str, max_nodes: int | None = None) -> Expression:
         with self.lock:
-            self.builder.reset(text)
+            self.builder.reset(text, max_nodes)
             try:
                 with paused_gc():  # a step per reduction: see paused_gc
                     self.lark.parse(text)
             except self.unexpected_input as err:
                 raise self._syntax_error(err, text) from None
-            steps = self.builder.steps
-            self.builder.reset("")
+            finally:
+                steps = self.builder.steps
+                self.builder.reset("")
         return Expression(steps, text)
 
     def _probe(self, text: str) -> Any:
@@ -446,13 +470,36 @@ class _Parser:
                 column,
                 line,
             )
-        label = err.match_examples(self._probe, _MISTAKES, use_accepts=True)
+        label = self._mistake(err)
         expected = ", ".join(sorted(_READABLE.get(t, self._terminal(t)) for t in err.expected))
         found = "the end" if err.token.type == "$END" else repr(str(err.token))
         message = f"{label}: " if label else ""
         return ExpressionError(
             f"{message}unexpected {found}; expected {expected}", text, column, line
         )
+
+    def _mistake(self, err: Any) -> str | None:
+        """The mistake whose sample fails in the same parser state on the same kind of token.
+
+        Not Lark's match_examples: it also compares the depth of the parser's
+        stack, and falls back to a sample that failed on another token, so
+        "2*(x" was called "a comma outside a function call".
+        """
+        from lark.exceptions import UnexpectedInput, UnexpectedToken
+
+        for label, samples in _MISTAKES.items():
+            for sample in samples:
+                try:
+                    self._probe(sample)
+                except UnexpectedToken as probe:
+                    if (
+                        probe.state.position == err.state.position
+                        and probe.token.type == err.token.type
+                    ):
+                        return label
+                except UnexpectedInput:
+                    continue
+        return None
 
     def _terminal(self, name: str) -> str:
         try:

@@ -16,6 +16,7 @@ import typer.main
 
 from .. import __version__
 from ..errors import AutodiffError, EvaluationError, ExpressionError, OutputError, UsageError
+from ..safe_text import visible_lines
 from . import check, diff, explain, grad, graph, hessian, plot
 
 app = typer.Typer(
@@ -71,10 +72,10 @@ def exit_code(error: AutodiffError) -> int:
 def report(error: AutodiffError) -> None:
     """One clear message on stderr; a syntax error also shows where."""
     if isinstance(error, ExpressionError):
-        print(f"autodiff: syntax error: {error.message}", file=sys.stderr)
+        print(f"autodiff: syntax error: {visible_lines(error.message)}", file=sys.stderr)
         print(error.pointer(), file=sys.stderr)
     else:
-        print(f"autodiff: error: {error}", file=sys.stderr)
+        print(f"autodiff: error: {visible_lines(str(error))}", file=sys.stderr)
 
 
 def arrange_arguments(args: Sequence[str], group: Any) -> list[str]:

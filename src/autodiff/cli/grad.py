@@ -19,7 +19,7 @@ from typing import Annotated, Any, TextIO
 import typer
 
 from ..errors import AutodiffError, ExpressionError, UsageError
-from ..expression import Expression, MissingValueError, parse
+from ..expression import MAX_NODES, Expression, MissingValueError, parse
 from ..render import formats
 from .common import PrecisionOption, choose_format, colour_allowed, missing_value_hint, parse_point
 
@@ -84,6 +84,10 @@ def grad(
             "--order", metavar="N", min=1, help="The N-th derivative (with one --wrt variable)."
         ),
     ] = None,
+    max_nodes: Annotated[
+        int,
+        typer.Option("--max-nodes", metavar="N", min=1, help="Refuse larger expressions."),
+    ] = MAX_NODES,
 ) -> None:
     """Print the value of EXPR and every partial derivative at the point given by --at."""
     chosen = choose_format(format, FORMATS)
@@ -93,18 +97,19 @@ def grad(
             raise UsageError("--order works at one point (--at): not with EXPR '-' or --points")
         from .hessian import grad_order
 
-        grad_order(expr, parse(expr), point, wrt or [], order, chosen, precision)
+        grad_order(expr, parse(expr, max_nodes), point, wrt or [], order, chosen, precision)
         return
     if expr == "-":
         if points is not None:
             raise UsageError("EXPR '-' reads expressions from stdin: it cannot take --points too")
-        _stream(lambda: _expressions(_stdin(), chosen, point, wrt or [], precision))
+        lines = _stdin()
+        _stream(lambda: _expressions(lines, chosen, point, wrt or [], precision, max_nodes))
     elif points is not None:
-        expression = parse(expr)
+        expression = parse(expr, max_nodes)
         _check_wrt(expression, wrt or [])
         _stream(lambda: _points(expression, points, points_format, chosen, point, wrt, precision))
     else:
-        expression = parse(expr)
+        expression = parse(expr, max_nodes)
         _stream(lambda: _single(expression, chosen, point, wrt or [], precision))
 
 
@@ -183,7 +188,12 @@ class _Failures:
 
 
 def _expressions(
-    stdin: TextIO, fmt: str, point: dict[str, float], wrt: Sequence[str], precision: int
+    stdin: TextIO,
+    fmt: str,
+    point: dict[str, float],
+    wrt: Sequence[str],
+    precision: int,
+    max_nodes: int,
 ) -> int:
     """One record per expression line, evaluated at the --at point."""
     partials = list(dict.fromkeys(wrt)) if wrt else list(point)
@@ -198,7 +208,7 @@ def _expressions(
         grad: dict[str, list[float | None]] = {}
         errors: dict[int, str] = {}
         try:
-            expression = parse(text)
+            expression = parse(text, max_nodes)
             at = {name: [point.get(name)] for name in expression.variables}
             v, g = expression.gradient(point)
         except MissingValueError as error:
