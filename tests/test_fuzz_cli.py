@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
+import math
 import os
 import random
 import subprocess
@@ -209,11 +211,77 @@ def test_deep_and_long_inputs_through_argv():
     assert len(("(" * ARGV_DEPTH + "x" + ")" * ARGV_DEPTH).encode()) < 128 * 1024
 
 
-def test_random_bytes_on_stdin_do_not_matter_yet():
-    """grad reads its expression from argv; stdin with NUL and invalid UTF-8 is ignored."""
+def test_junk_stdin_is_ignored_when_the_expression_is_an_argument():
     junk = bytes(range(256)) * 4 + b"\x00\xff\xfe(((("
     code, out, err = run_process(["grad", "x*2", "--at", "x=3"], stdin=junk)
     assert (code, out, err) == (0, "value\t6.0\nd/dx\t2.0\n", "")
+
+
+STDIN_CASES = {
+    "nul": b"x\x00+1\n",
+    "invalid-utf8": b"x+\xff\xfe1\n",
+    "all-bytes": bytes(range(256)) * 4,
+    "unclosed": b"((((x\n",
+    "control": b"\x1b[31mx\x07\n",
+}
+
+
+@pytest.mark.parametrize("case", STDIN_CASES)
+def test_junk_expressions_on_stdin_fail_per_line_without_a_traceback(case):
+    """EXPR '-' reads expressions from stdin: junk there is a syntax error per line (exit 2)."""
+    code, out, err = run_process(
+        ["grad", "-", "--at", "x=1", "--format", "jsonl"], STDIN_CASES[case]
+    )
+    assert code == 2, err
+    assert "Traceback" not in err and "syntax error" in err
+    assert not any(c in err for c in "\x1b\x07"), err
+    records = [json.loads(line) for line in out.splitlines()]
+    assert records and all(r["error"] and r["value"] is None for r in records)
+
+
+def test_random_lines_on_stdin(tmp_path):
+    rng = random.Random(SEED)
+    lines = [GENERATORS[kind](rng) for kind in GENERATORS for _ in range(SUBPROCESS_CASES)]
+    data = b"\n".join(
+        (line if isinstance(line, bytes) else line.encode("utf-8", "surrogateescape")).replace(
+            b"\n", b" "
+        )
+        for line in lines
+    )
+    code, out, err = run_process(["grad", "-", "--at", "x=0.5,y=2", "--format", "jsonl"], data)
+    assert code in (0, 1, 2) and "Traceback" not in err
+    for line in out.splitlines():
+        record = json.loads(line)  # every record is valid JSON, failed or not
+        assert record.get("error") or math.isfinite(record["value"])
+
+
+STDIN_DEEP = 1_000_000 if LONG_RUNS else 200_000
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["(" * STDIN_DEEP + "x" + ")" * STDIN_DEEP, "-" * STDIN_DEEP + "x"],
+    ids=["parentheses", "unary-minus"],
+)
+def test_deep_expressions_through_stdin(text):
+    """Past argv's 128 KiB cap: the whole pipeline, no recursion anywhere."""
+    code, out, err = run_process(["grad", "-", "--at", "x=3", "--format", "jsonl"], text.encode())
+    assert code == 0, err[-2000:]
+    record = json.loads(out)
+    expected = 3.0 if text.startswith("(") else (-3.0 if STDIN_DEEP % 2 else 3.0)
+    assert record["value"] == expected
+
+
+# Long mode adds a 10 MB expression (5e6 terms), as a release check: minutes, ~2 GB.
+LONG_SUMS = [5_000_000] if LONG_RUNS else []
+
+
+@pytest.mark.parametrize("terms", [100_000, *LONG_SUMS])
+def test_long_sums_through_stdin(terms):
+    text = "+".join(["x"] * terms)
+    code, out, err = run_process(["grad", "-", "--at", "x=1", "--format", "jsonl"], text.encode())
+    assert code == 0, err[-2000:]
+    assert json.loads(out)["grad"] == {"x": float(terms)}
 
 
 @pytest.mark.parametrize(
