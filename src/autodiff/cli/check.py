@@ -17,6 +17,7 @@ from .common import (
     PrecisionOption,
     choose_format,
     colour_allowed,
+    format_option,
     missing_value_hint,
     parse_point,
     stdout_is_terminal,
@@ -48,14 +49,7 @@ def check(
             "--rtol", metavar="R", help="The relative error allowed (beyond rounding error)."
         ),
     ] = DEFAULT_RTOL,
-    format: Annotated[
-        str | None,
-        typer.Option(
-            "--format",
-            metavar="FORMAT",
-            help=f"One of {', '.join(FORMATS)}. Default: table on a terminal, else plain.",
-        ),
-    ] = None,
+    format: Annotated[str | None, format_option(FORMATS)] = None,
     precision: PrecisionOption = 6,
 ) -> None:
     """Compare every partial derivative with finite differences; exit 3 if one disagrees."""

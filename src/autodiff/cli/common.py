@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Iterable
-from typing import Annotated
+from collections.abc import Iterable, Sequence
+from typing import Annotated, Any
 
 import typer
 
@@ -96,3 +96,12 @@ PrecisionOption = Annotated[
         "--precision", metavar="N", min=1, max=17, help="Significant digits in tables and text."
     ),
 ]
+
+
+def format_option(formats: Sequence[str]) -> Any:
+    """``--format`` for a command whose default is a table on a terminal, plain text elsewhere."""
+    return typer.Option(
+        "--format",
+        metavar="FORMAT",
+        help=f"One of {', '.join(formats)}. Default: table on a terminal, else plain.",
+    )

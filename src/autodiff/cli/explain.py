@@ -15,6 +15,7 @@ from .common import (
     PrecisionOption,
     choose_format,
     colour_allowed,
+    format_option,
     missing_value_hint,
     parse_point,
     stdout_is_terminal,
@@ -27,14 +28,7 @@ FORMATS = ("table", "plain", "json")
 def explain(
     expr: ExprArgument,
     at: AtOption = None,
-    format: Annotated[
-        str | None,
-        typer.Option(
-            "--format",
-            metavar="FORMAT",
-            help=f"One of {', '.join(FORMATS)}. Default: table on a terminal, else plain.",
-        ),
-    ] = None,
+    format: Annotated[str | None, format_option(FORMATS)] = None,
     precision: PrecisionOption = 6,
     graph: Annotated[
         str | None,

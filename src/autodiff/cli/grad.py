@@ -21,7 +21,14 @@ import typer
 from ..errors import AutodiffError, ExpressionError, UsageError
 from ..expression import MAX_NODES, Expression, MissingValueError, parse
 from ..render import formats
-from .common import PrecisionOption, choose_format, colour_allowed, missing_value_hint, parse_point
+from .common import (
+    PrecisionOption,
+    choose_format,
+    colour_allowed,
+    format_option,
+    missing_value_hint,
+    parse_point,
+)
 
 FORMATS = ("table", "plain", "json", "jsonl", "csv", "tsv")
 POINT_FORMATS = ("csv", "tsv", "jsonl")
@@ -69,14 +76,7 @@ def grad(
             help=f"One of {', '.join(POINT_FORMATS)}. Default: by extension, else by line 1.",
         ),
     ] = None,
-    format: Annotated[
-        str | None,
-        typer.Option(
-            "--format",
-            metavar="FORMAT",
-            help=f"One of {', '.join(FORMATS)}. Default: table on a terminal, else plain.",
-        ),
-    ] = None,
+    format: Annotated[str | None, format_option(FORMATS)] = None,
     precision: PrecisionOption = 6,
     order: Annotated[
         int | None,

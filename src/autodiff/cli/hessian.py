@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated
 
-import typer
-
 from ..errors import UsageError
 from ..expression import Expression, MissingValueError, parse
 from .common import (
@@ -15,6 +13,7 @@ from .common import (
     PrecisionOption,
     choose_format,
     colour_allowed,
+    format_option,
     missing_value_hint,
     parse_point,
 )
@@ -25,14 +24,7 @@ FORMATS = ("table", "plain", "json", "csv", "tsv")
 def hessian(
     expr: ExprArgument,
     at: AtOption = None,
-    format: Annotated[
-        str | None,
-        typer.Option(
-            "--format",
-            metavar="FORMAT",
-            help=f"One of {', '.join(FORMATS)}. Default: table on a terminal, else plain.",
-        ),
-    ] = None,
+    format: Annotated[str | None, format_option(FORMATS)] = None,
     precision: PrecisionOption = 6,
 ) -> None:
     """Print the value, the gradient and the matrix of second partials of EXPR at --at."""
