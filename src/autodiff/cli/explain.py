@@ -20,7 +20,7 @@ from .common import (
     parse_point,
     stdout_is_terminal,
 )
-from .graph import writable_path, write_atomically
+from .output import writable_path, write_atomically
 
 FORMATS = ("table", "plain", "json")
 

@@ -12,7 +12,7 @@ from ..curve import DEFAULT_SAMPLES, sample
 from ..errors import AutodiffError, UsageError
 from ..expression import MissingValueError, constant_value, parse
 from .common import ExprArgument, missing_value_hint, parse_point
-from .graph import writable_path, write_atomically
+from .output import writable_path, write_atomically
 
 
 def plot(
