@@ -8,6 +8,7 @@ recursion grows with the size or the depth of the input.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -387,6 +388,32 @@ class _Builder:
         return c[0]
 
 
+def _lark(builder: _Builder) -> Lark:
+    """The LALR parser: the tables shipped in the package, or built afresh.
+
+    Never Lark's ``cache=True``: it unpickles a file from the shared temporary
+    directory, which another local user can plant (docs/reliability.md,
+    "Threat model"). The shipped tables are plain literals; they are used when
+    they were generated from this very grammar (grammars/compile.py), and a
+    grammar edited in a checkout is built in memory instead.
+    """
+    from lark import Lark
+
+    from . import grammar_tables
+
+    grammar = grammar_path().read_text(encoding="utf-8")
+    if hashlib.sha256(grammar.encode("utf-8")).hexdigest() == grammar_tables.GRAMMAR_SHA256:
+        try:
+            # The loader of Lark's own standalone parsers; untyped in Lark.
+            loaded: Lark = Lark._load_from_dict(  # type: ignore[no-untyped-call]
+                grammar_tables.DATA, grammar_tables.MEMO, transformer=builder
+            )
+            return loaded
+        except Exception:
+            pass  # tables of another Lark release: build them
+    return Lark(grammar, parser="lalr", transformer=builder, maybe_placeholders=False)
+
+
 # Sample mistakes, matched to a failing input by parser state: Lark's
 # example-driven error reporting, instead of hand-written state tables.
 _MISTAKES: dict[str, list[str]] = {
@@ -409,18 +436,11 @@ class _Parser:
     _instance: _Parser | None = None
 
     def __init__(self) -> None:
-        from lark import Lark
         from lark.exceptions import UnexpectedInput
 
         self.unexpected_input = UnexpectedInput
         self.builder = _Builder()
-        self.lark: Lark = Lark(
-            grammar_path().read_text(encoding="utf-8"),
-            parser="lalr",
-            transformer=self.builder,
-            maybe_placeholders=False,
-            cache=True,
-        )
+        self.lark = _lark(self.builder)
         self.lock = threading.Lock()
 
     @classmethod
