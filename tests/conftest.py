@@ -43,3 +43,46 @@ def run_cli(
 @pytest.fixture
 def cli():
     return run_cli
+
+
+def run_on_terminal(
+    *args: str | bytes,
+    input: bytes | None = None,
+    env: dict[str, str] | None = None,
+    cwd: Path | str | None = None,
+    timeout: float = 120,
+) -> tuple[int, bytes]:
+    """``autodiff ARGS`` with stdout and stderr on one pseudo-terminal: (exit code, bytes shown)."""
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "autodiff", *args],
+            stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+            stdout=follower,
+            stderr=follower,
+            env=cli_env({"NO_COLOR": "1", **(env or {})}),
+            cwd=cwd,
+        )
+        os.close(follower)
+        follower = -1
+        if input is not None:
+            assert process.stdin is not None
+            process.stdin.write(input)
+            process.stdin.close()
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal is closed and drained
+                break
+            if not chunk:
+                break
+            shown += chunk
+        code = process.wait(timeout=timeout)
+    finally:
+        os.close(leader)
+        if follower >= 0:
+            os.close(follower)
+    return code, shown

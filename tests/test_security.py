@@ -6,15 +6,17 @@ from __future__ import annotations
 import importlib.util
 import os
 import pickle
+import stat
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
 from autodiff import grammar_tables, parse
 from autodiff.expression import _Builder, grammar_path
-from conftest import ROOT, cli_env, run_cli
+from conftest import ROOT, cli_env, run_cli, run_on_terminal
 
 # -- 1. no code from a shared cache ----------------------------------------------
 
@@ -116,3 +118,281 @@ def _parse_steps(text: str):
         maybe_placeholders=False,
     ).parse(text)
     return builder.steps
+
+
+# -- 2. -o replaces regular files only ---------------------------------------------
+
+DOT = ["graph", "x*y", "--at", "x=2,y=3", "--format", "dot"]
+UNPRIVILEGED = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="mknod and setpriv need root")
+
+
+def _dot_text() -> str:
+    result = run_cli(*DOT, "-o", "-")
+    assert result.returncode == 0
+    return result.stdout
+
+
+@needs_root
+def test_a_character_device_is_written_in_place_not_replaced(tmp_path):
+    null = tmp_path / "null"
+    os.mknod(null, stat.S_IFCHR | 0o666, os.makedev(1, 3))  # a copy of /dev/null
+    result = run_cli(*DOT, "-o", str(null))
+    assert (result.returncode, result.stderr) == (0, "")
+    assert stat.S_ISCHR(os.stat(null).st_mode)
+    assert list(tmp_path.iterdir()) == [null]  # and no temporary file left beside it
+
+
+@needs_root
+def test_a_full_device_is_an_error_and_stays_a_device(tmp_path):
+    full = tmp_path / "full"
+    os.mknod(full, stat.S_IFCHR | 0o666, os.makedev(1, 7))  # a copy of /dev/full
+    result = run_cli(*DOT, "-o", str(full))
+    assert result.returncode == 1
+    assert result.stderr == f"autodiff: error: cannot write {full}: No space left on device\n"
+    assert stat.S_ISCHR(os.stat(full).st_mode)
+
+
+def test_a_fifo_is_written_in_place(tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    result = run_cli(*DOT, "-o", str(fifo))
+    reader.join(timeout=60)
+    assert result.returncode == 0
+    assert received == [_dot_text().encode()]
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+
+
+@pytest.mark.parametrize("name", ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"])
+def test_standard_output_by_name_is_the_open_descriptor(name):
+    result = run_cli(*DOT, "-o", name)
+    assert (result.returncode, result.stdout, result.stderr) == (0, _dot_text(), "")
+
+
+def test_dev_stdout_redirected_to_a_file_keeps_appending(tmp_path):
+    log = tmp_path / "log"
+    log.write_text("before\n")
+    with open(log, "a") as out:
+        code = subprocess.run(
+            [sys.executable, "-m", "autodiff", *DOT, "-o", "/dev/stdout"],
+            stdout=out,
+            env=cli_env(),
+            timeout=60,
+        ).returncode
+    assert code == 0
+    assert log.read_text() == "before\n" + _dot_text()
+
+
+@needs_root
+@pytest.mark.parametrize("name", ["/dev/null", "/dev/stdout"])
+def test_an_unprivileged_user_may_write_to_devices(tmp_path, name):
+    os.chmod(tmp_path, 0o755)
+    result = subprocess.run(
+        [*UNPRIVILEGED, sys.executable, "-m", "autodiff", *DOT, "-o", name],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == (_dot_text() if name == "/dev/stdout" else "")
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_a_directory_is_an_error(tmp_path):
+    result = run_cli(*DOT, "-o", str(tmp_path))
+    assert result.returncode == 1
+    assert result.stderr == f"autodiff: error: cannot write {tmp_path}: it is a directory\n"
+
+
+def test_a_replaced_file_keeps_its_permission_bits(tmp_path):
+    private = tmp_path / "g.dot"
+    private.write_text("old\n")
+    private.chmod(0o600)
+    assert run_cli(*DOT, "-o", str(private)).returncode == 0
+    assert (stat.S_IMODE(private.stat().st_mode), private.read_text()) == (0o600, _dot_text())
+
+
+def test_a_read_only_file_is_replaced_only_with_force(tmp_path):
+    frozen = tmp_path / "g.dot"
+    frozen.write_text("old\n")
+    frozen.chmod(0o444)
+    result = run_cli(*DOT, "-o", str(frozen))
+    assert result.returncode == 1
+    assert "read-only" in result.stderr and "--force" in result.stderr
+    assert frozen.read_text() == "old\n"
+    assert run_cli(*DOT, "-o", str(frozen), "--force").returncode == 0
+    assert (stat.S_IMODE(frozen.stat().st_mode), frozen.read_text()) == (0o444, _dot_text())
+
+
+def test_a_symlink_is_followed_and_its_target_replaced(tmp_path):
+    target = tmp_path / "real.dot"
+    target.write_text("old\n")
+    link = tmp_path / "link.dot"
+    link.symlink_to(target)
+    assert run_cli(*DOT, "-o", str(link)).returncode == 0
+    assert link.is_symlink() and target.read_text() == _dot_text()
+    dangling = tmp_path / "dangling.dot"
+    dangling.symlink_to(tmp_path / "new.dot")
+    assert run_cli(*DOT, "-o", str(dangling)).returncode == 0
+    assert dangling.is_symlink() and (tmp_path / "new.dot").read_text() == _dot_text()
+
+
+def test_sigterm_during_the_write_removes_the_temporary_file(tmp_path):
+    """The signal arrives between the temporary file's write and its rename."""
+    script = (
+        "import os, signal, sys\n"
+        "from autodiff.cli import output\n"
+        "def chmod(path, mode):\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    signal.sigtimedwait([], 0)\n"  # let the handler run here
+        "output.os.chmod = chmod\n"
+        "sys.argv = ['autodiff', *sys.argv[1:]]\n"
+        "from autodiff.entry import main\n"
+        "main()\n"
+    )
+    picture = tmp_path / "g.dot"
+    picture.write_text("old\n")
+    result = subprocess.run(
+        [sys.executable, "-c", script, *DOT, "-o", str(picture)],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        timeout=60,
+    )
+    assert result.returncode == 143, result.stderr
+    assert sorted(tmp_path.iterdir()) == [picture]
+    assert picture.read_text() == "old\n"
+
+
+# -- 3. user text is never rich markup -------------------------------------------------
+
+MARKUP = ["[/bold]", "[red]R[/red]", "[link=https://evil.example/]docs[/link]", ":smile:", "[/x]"]
+
+
+def _csv(rows: list[list[str]]) -> str:
+    return "".join(",".join(row) + "\n" for row in rows)
+
+
+@pytest.mark.parametrize("fmt", ["table", "plain", "csv", "tsv", "json", "jsonl"])
+def test_markup_in_csv_fields_and_headers_is_shown_as_typed(fmt):
+    rows = [["[/x]", "x"], *([text, str(k)] for k, text in enumerate(MARKUP, 1))]
+    result = run_cli("grad", "x", "--points", "-", "--format", fmt, input=_csv(rows))
+    assert (result.returncode, result.stderr) == (0, "")
+    for text in MARKUP:
+        assert text in result.stdout, text
+    assert "\x1b" not in result.stdout and "😄" not in result.stdout
+
+
+def test_markup_in_json_lines_keys_and_values_is_shown_as_typed():
+    lines = "".join(f'{{"x": {k}, "[red]key[/red]": "{text}"}}\n' for k, text in enumerate(MARKUP))
+    args = ["grad", "x", "--points", "-", "--points-format", "jsonl", "--format", "table"]
+    result = run_cli(*args, input=lines)
+    assert result.returncode == 0, result.stderr
+    for text in [*MARKUP, "[red]key[/red]"]:
+        assert text in result.stdout, text
+
+
+def test_markup_as_a_stdin_expression_is_an_error_record_shown_as_typed():
+    result = run_cli("grad", "-", "--at", "x=2", "--format", "table", input="[/x]\nx*[red]\nx\n")
+    assert result.returncode == 2
+    assert "[/x]" in result.stdout and "x*[red]" in result.stdout
+    assert any(line.split()[:2] == ["x", "2"] for line in result.stdout.splitlines())
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["grad", "x", "--at", "x=[red]1"],
+        ["grad", "x", "--wrt", "[link=https://evil.example/]y[/link]", "--at", "x=1"],
+        ["explain", "x", "--at", "[/bold]=1"],
+        ["hessian", "x*y", "--at", "x=1,y=2", "--wrt", "[red]z"],
+        ["check", "x", "--at", "x=1", "--format", "[/x]"],
+        ["graph", "x", "-o", "[red]g.svg", "--format", "[/bold]"],
+    ],
+)
+def test_markup_in_options_is_quoted_as_typed_in_the_error(args):
+    code, shown = run_on_terminal(*args)
+    assert code == 2
+    text = shown.decode()
+    assert "Traceback" not in text and "MarkupError" not in text
+    assert any(piece in text for piece in ("[red]", "[/bold]", "[/x]", "[link="))
+
+
+# -- 4. no raw control characters on a terminal ------------------------------------------
+
+HOSTILE = "\x1b]0;PWNED\x07\x1b[2J"
+
+
+def _raw_controls(shown: bytes) -> set[int]:
+    """Bytes a terminal acts on, other than the line ends a pseudo-terminal adds."""
+    return {b for b in shown if (b < 0x20 and b not in b"\n\r\t") or b == 0x7F}
+
+
+def test_stream_errors_and_table_cells_escape_a_hostile_field(tmp_path):
+    points = tmp_path / "f.csv"
+    points.write_text(f"x,y\n1,{HOSTILE}\n2,3\n")
+    code, shown = run_on_terminal("grad", "x*y", "--points", str(points))
+    assert code == 2
+    assert _raw_controls(shown) == set()
+    assert shown.count(b"\\x1b]0;PWNED\\x07\\x1b[2J") >= 2  # the stderr message and the cell
+    assert b"6" in shown  # the good record is kept
+
+
+def test_machine_formats_to_a_pipe_carry_fields_byte_for_byte(tmp_path):
+    points = tmp_path / "f.csv"
+    points.write_text(f"id,x\n{HOSTILE},2\n")
+    expected = {
+        "csv": f"id,x,value,d_x,error\n{HOSTILE},2,2.0,1.0,\n",
+        "tsv": f"id\tx\tvalue\td_x\terror\n{HOSTILE}\t2\t2.0\t1.0\t\n",
+    }
+    for fmt in expected:
+        result = run_cli("grad", "x", "--points", str(points), "--format", fmt)
+        assert (result.returncode, result.stdout) == (0, expected[fmt])
+
+
+def test_a_stdin_line_with_an_escape_is_escaped_in_its_table_row():
+    code, shown = run_on_terminal("grad", "-", "--at", "x=1", input=f"x{HOSTILE}\n".encode())
+    assert code == 2 and _raw_controls(shown) == set()
+    assert b"\\x1b[2J" in shown
+
+
+def test_explain_plain_shows_line_breaks_of_the_expression_as_escapes():
+    result = run_cli("explain", "x\r+\x0b1\x0c", "--at", "x=1", "--format", "plain")
+    assert result.returncode == 0
+    assert not set(result.stdout) & set("\r\x0b\x0c")
+    assert "x\\r+\\x0b1\\x0c" in result.stdout
+
+
+def test_wrote_path_escapes_the_file_name(tmp_path):
+    name = "a\x1b[2Jb\nc.dot"
+    result = run_cli("graph", "x", "-o", name, cwd=tmp_path)
+    assert result.returncode == 0
+    assert result.stderr == "wrote a\\x1b[2Jb\\nc.dot (1 value)\n"
+    assert (tmp_path / name).is_file()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["grad", f"x+{HOSTILE}"],
+        ["grad", "x", "--at", f"x=1{HOSTILE}"],
+        ["explain", f"x*y\r\x0b{HOSTILE}", "--at", "x=1,y=2"],
+        ["explain", "x*y\r\x0b\x0c", "--at", "x=1,y=2"],
+        ["check", "x\r*\x0cy", "--at", "x=1,y=2"],
+        ["hessian", "x\r*\x0cy", "--at", "x=1,y=2"],
+        ["diff", "x\r*\x0cy"],
+        ["graph", "x", "-o", f"g{HOSTILE}.dot"],
+        ["plot", "x", "-o", f"p{HOSTILE}.svg"],
+        ["grad", "x", "--order", "2", "--wrt", f"x{HOSTILE}", "--at", "x=1"],
+    ],
+)
+def test_every_command_on_a_terminal_shows_no_raw_control_bytes(args, tmp_path):
+    code, shown = run_on_terminal(*args, cwd=tmp_path)
+    assert code in (0, 1, 2, 3), shown
+    assert b"Traceback" not in shown
+    assert _raw_controls(shown) == set(), shown

@@ -5,12 +5,44 @@
 (35.0, {'x': 22.0})
 """
 
-from .engine import Value
-from .errors import AutodiffError, EvaluationError, ExpressionError, LimitError, UsageError
-from .expression import Expression, parse
-from .render.graph import draw
+from __future__ import annotations
+
+import importlib
+
+TYPE_CHECKING = False  # not typing's: importing typing costs more than this whole module
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .engine import Value
+    from .errors import AutodiffError, EvaluationError, ExpressionError, LimitError, UsageError
+    from .expression import Expression, parse
+    from .render.graph import draw
 
 __version__ = "0.1.0"
+
+# Imported on first use (PEP 562): the command's entry point, inside this
+# package, must start before the engine is loaded (see entry.py).
+_HOMES = {
+    "Value": "engine",
+    "AutodiffError": "errors",
+    "EvaluationError": "errors",
+    "ExpressionError": "errors",
+    "LimitError": "errors",
+    "UsageError": "errors",
+    "Expression": "expression",
+    "parse": "expression",
+    "draw": "render.graph",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'autodiff' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{home}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "AutodiffError",

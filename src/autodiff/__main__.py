@@ -1,3 +1,3 @@
-from autodiff.cli import main
+from autodiff.entry import main
 
 main()

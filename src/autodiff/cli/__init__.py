@@ -7,17 +7,19 @@ the one place where library errors become messages and exit codes.
 
 from __future__ import annotations
 
+import functools
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 import typer
 import typer.main
 
 from .. import __version__
-from ..errors import AutodiffError, EvaluationError, ExpressionError, OutputError, UsageError
+from ..errors import AutodiffError, ExpressionError
 from ..safe_text import visible_lines
 from . import check, diff, explain, grad, graph, hessian, plot
+from .status import ExitStatus, exit_status, silence_stdout
 
 app = typer.Typer(
     name="autodiff",
@@ -28,13 +30,31 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["--help", "-h"]},
 )
-app.command("grad", no_args_is_help=True)(grad.grad)
-app.command("graph", no_args_is_help=True)(graph.graph)
-app.command("explain", no_args_is_help=True)(explain.explain)
-app.command("check", no_args_is_help=True)(check.check)
-app.command("plot", no_args_is_help=True)(plot.plot)
-app.command("hessian", no_args_is_help=True)(hessian.hessian)
-app.command("diff", no_args_is_help=True)(diff.diff)
+
+
+def _ends_quietly(command: Callable[..., None]) -> Callable[..., None]:
+    """A command whose reader went away exits 141, and Ctrl-C exits 130, silently.
+
+    Inside the command, because Click would turn both into exit 1 ("Aborted!").
+    """
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        try:
+            command(*args, **kwargs)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            silence_stdout()
+            raise typer.Exit(ExitStatus.BROKEN_PIPE) from None
+        except KeyboardInterrupt:
+            raise typer.Exit(ExitStatus.INTERRUPTED) from None
+
+    return run
+
+
+for _module in (grad, graph, explain, check, plot, hessian, diff):
+    _name = _module.__name__.rsplit(".", 1)[-1]
+    app.command(_name, no_args_is_help=True)(_ends_quietly(getattr(_module, _name)))
 
 
 def _show_version(value: bool) -> None:
@@ -53,20 +73,6 @@ def _root(
     ] = False,
 ) -> None:
     """Differentiate expressions: values, gradients and pictures of the computation graph."""
-
-
-# Exit codes, the same for every command (docs/cli.md).
-EXIT_EVALUATION = 1
-EXIT_USAGE = 2
-EXIT_CHECK_FAILED = 3
-
-
-def exit_code(error: AutodiffError) -> int:
-    if isinstance(error, ExpressionError | UsageError):
-        return EXIT_USAGE
-    if isinstance(error, EvaluationError | OutputError):
-        return EXIT_EVALUATION
-    return EXIT_EVALUATION
 
 
 def report(error: AutodiffError) -> None:
@@ -139,4 +145,4 @@ def main(argv: Sequence[str] | None = None) -> None:
         group.main(arrange_arguments(args, group), prog_name="autodiff")
     except AutodiffError as error:
         report(error)
-        sys.exit(exit_code(error))
+        sys.exit(exit_status(error))

@@ -11,6 +11,7 @@ from ..check import DEFAULT_RTOL
 from ..check import check as check_gradient
 from ..expression import MissingValueError, parse
 from ..render import check as render
+from ..safe_text import visible
 from .common import (
     AtOption,
     ExprArgument,
@@ -22,6 +23,7 @@ from .common import (
     parse_point,
     stdout_is_terminal,
 )
+from .status import ExitStatus
 
 FORMATS = ("table", "plain", "json")
 
@@ -70,9 +72,7 @@ def check(
         print(render.plain(result), end="")
     failed = render.disagreements(result)
     if failed:
-        from . import EXIT_CHECK_FAILED  # here: the package imports this module first
-
         sys.stdout.flush()
         for p in failed:
-            print(f"autodiff: check failed: d/d{p.name}: {p.reason}", file=sys.stderr)
-        raise typer.Exit(EXIT_CHECK_FAILED)
+            print(visible(f"autodiff: check failed: d/d{p.name}: {p.reason}"), file=sys.stderr)
+        raise typer.Exit(ExitStatus.CHECK_FAILED)

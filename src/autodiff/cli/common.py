@@ -96,6 +96,10 @@ PrecisionOption = Annotated[
         "--precision", metavar="N", min=1, max=17, help="Significant digits in tables and text."
     ),
 ]
+ForceOption = Annotated[
+    bool,
+    typer.Option("--force", help="Replace the output file even when it is read-only."),
+]
 
 
 def format_option(formats: Sequence[str]) -> Any:

@@ -12,6 +12,7 @@ from ..expression import MissingValueError, parse
 from .common import (
     AtOption,
     ExprArgument,
+    ForceOption,
     PrecisionOption,
     choose_format,
     colour_allowed,
@@ -20,7 +21,7 @@ from .common import (
     parse_point,
     stdout_is_terminal,
 )
-from .output import writable_path, write_atomically
+from .output import Target, output_target, write_output
 
 FORMATS = ("table", "plain", "json")
 
@@ -40,6 +41,7 @@ def explain(
             show_default=False,
         ),
     ] = None,
+    force: ForceOption = False,
 ) -> None:
     """Show the forward pass, every backward step of the chain rule, and the gradient."""
     # Imported here, not with the module: `autodiff --help` and other commands skip it.
@@ -47,7 +49,7 @@ def explain(
     from ..render import explain as render
 
     chosen = choose_format(format, FORMATS)
-    picture = graph_target(graph) if graph is not None else None
+    picture = graph_target(graph, force) if graph is not None else None
     expression = parse(expr)
     point = parse_point(at or [])
     try:
@@ -62,16 +64,18 @@ def explain(
 
         assert trace.graph is not None
         path, fmt = picture
-        write_atomically(path, render_graph(draw(trace.graph), fmt))
+        write_output(path, render_graph(draw(trace.graph), fmt))
     if chosen == "table":
-        render.print_table(trace, precision, colour=colour_allowed(), terminal=stdout_is_terminal())
+        render.print_table(
+            trace, precision, colour=colour_allowed(), on_terminal=stdout_is_terminal()
+        )
     elif chosen == "json":
         print(render.json_text(trace), end="")
     else:
         print(render.plain(trace, precision), end="")
 
 
-def graph_target(path: str) -> tuple[Path, str]:
+def graph_target(path: str, force: bool) -> tuple[Target, str]:
     """Where --graph goes and in which format; checked before any work."""
     from ..render.graph import FORMATS
 
@@ -81,4 +85,4 @@ def graph_target(path: str) -> tuple[Path, str]:
             f"--graph {path}: the file name must end in {', '.join('.' + f for f in FORMATS)} "
             "(stdout holds the trace)"
         )
-    return writable_path(path), suffix
+    return output_target(path, force), suffix

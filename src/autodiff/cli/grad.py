@@ -21,6 +21,7 @@ import typer
 from ..errors import AutodiffError, ExpressionError, UsageError
 from ..expression import MAX_NODES, Expression, MissingValueError, parse
 from ..render import formats
+from ..safe_text import visible_lines
 from .common import (
     PrecisionOption,
     choose_format,
@@ -29,13 +30,10 @@ from .common import (
     missing_value_hint,
     parse_point,
 )
+from .status import exit_status
 
 FORMATS = ("table", "plain", "json", "jsonl", "csv", "tsv")
 POINT_FORMATS = ("csv", "tsv", "jsonl")
-
-# What a shell reports for a process that a closed pipe stopped (128 + SIGPIPE),
-# so `set -o pipefail` treats autodiff like any other command: `cat`, `seq`.
-EXIT_BROKEN_PIPE = 141
 
 
 def grad(
@@ -145,17 +143,9 @@ def _check_wrt(expression: Expression, wrt: Iterable[str]) -> None:
 
 
 def _stream(run: Callable[[], int]) -> None:
-    """Run ``run`` to its end and exit with its code; a reader that went away
-    (``autodiff ... | head -1``) ends it quietly."""
-    try:
-        code = run()
-        sys.stdout.flush()
-    except BrokenPipeError:
-        # Whatever is still buffered can never be written: point stdout at
-        # /dev/null so the interpreter's final flush fails no more.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        raise typer.Exit(EXIT_BROKEN_PIPE) from None
+    """Run ``run`` to its end and exit with its code (a reader that went away:
+    the command line's wrapper exits 141)."""
+    code = run()
     if code:
         raise typer.Exit(code)
 
@@ -174,16 +164,15 @@ class _Failures:
 
     def report(self, line: int, error: AutodiffError) -> str:
         """Print the message for ``error`` and return the text of the record's error field."""
-        from . import exit_code
-
-        self.code = max(self.code, exit_code(error))  # 2 (usage, syntax) outranks 1
+        self.code = max(self.code, exit_status(error))  # 2 (usage, syntax) outranks 1
         if self.progress is not None:
             self.progress.clear()
         if isinstance(error, ExpressionError):
-            print(f"autodiff: line {line}: syntax error: {error.message}", file=sys.stderr)
+            message = visible_lines(error.message)
+            print(f"autodiff: line {line}: syntax error: {message}", file=sys.stderr)
             print(error.pointer(), file=sys.stderr)
             return f"syntax error: {error.message} (column {error.column})"
-        print(f"autodiff: line {line}: error: {error}", file=sys.stderr)
+        print(f"autodiff: line {line}: error: {visible_lines(str(error))}", file=sys.stderr)
         return str(error)
 
 

@@ -10,11 +10,11 @@ from typing import Annotated
 import typer
 
 from ..engine import Value
-from ..errors import EvaluationError, OutputError, UsageError
+from ..errors import EvaluationError, UsageError
 from ..expression import Expression, MissingValueError, parse
 from ..render import graph as render
-from .common import ExprArgument, missing_value_hint, parse_point
-from .output import writable_path, write_atomically
+from .common import ExprArgument, ForceOption, missing_value_hint, parse_point
+from .output import output_target, write_output
 
 DOT_FORMATS = ("dot", "gv")
 
@@ -71,8 +71,10 @@ def graph(
             show_default=False,
         ),
     ] = None,
+    force: ForceOption = False,
 ) -> None:
     """Draw the computation graph of EXPR: every value, its data and its gradient at --at."""
+    target = output_target(output, force)
     fmt = output_format(output, format)
     expression = parse(expr)
     limit = max_nodes
@@ -83,7 +85,6 @@ def graph(
         limit,
         "write DOT text instead (-o graph.dot), or raise the limit with --max-nodes N",
     )
-    target = None if output == "-" else writable_path(output)
     drawn = render.draw(
         evaluated(expression, at) if at else expression,
         rankdir=rankdir.upper(),
@@ -91,20 +92,14 @@ def graph(
         precision=precision,
         max_nodes=None,
     )
-    data = render.render(drawn, fmt)
-    if target is None:
-        sys.stdout.buffer.write(data)  # UTF-8 as written, whatever the locale
-        sys.stdout.flush()
-        return
-    write_atomically(target, data)
-    count = len(expression)
-    print(f"wrote {output} ({count} value{'' if count == 1 else 's'})", file=sys.stderr)
+    write_output(target, render.render(drawn, fmt))
+    if target.replace:  # a file: say what it holds
+        count = len(expression)
+        print(f"wrote {target.shown} ({count} value{'' if count == 1 else 's'})", file=sys.stderr)
 
 
 def output_format(output: str, requested: str | None) -> str:
     """--format, or the output file's extension; SVG on stdout."""
-    if output != "-" and Path(output).is_dir():
-        raise OutputError(f"cannot write {output}: it is a directory")
     if requested is not None:
         fmt = requested.lower()
         if fmt not in render.FORMATS:

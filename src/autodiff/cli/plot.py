@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -11,8 +10,8 @@ import typer
 from ..curve import DEFAULT_SAMPLES, sample
 from ..errors import AutodiffError, UsageError
 from ..expression import MissingValueError, constant_value, parse
-from .common import ExprArgument, missing_value_hint, parse_point
-from .output import writable_path, write_atomically
+from .common import ExprArgument, ForceOption, missing_value_hint, parse_point
+from .output import output_target, write_output
 
 
 def plot(
@@ -48,11 +47,12 @@ def plot(
     samples: Annotated[
         int, typer.Option("--samples", metavar="N", help="How many evenly spaced points.")
     ] = DEFAULT_SAMPLES,
+    force: ForceOption = False,
 ) -> None:
     """Plot EXPR and its derivative over --range; undefined points are gaps."""
     fmt = output_format(output)
     # Fail before any work when the file cannot go where it should.
-    target = writable_path(output) if output != "-" else None
+    target = output_target(output, force)
     low, high = parse_range(range_)
     expression = parse(expr)
     if not expression.variables:
@@ -64,12 +64,7 @@ def plot(
         raise missing_value_hint(error) from None
     from ..render.plot import draw
 
-    picture = draw(curve, fmt)
-    if target is None:
-        sys.stdout.buffer.write(picture)
-        sys.stdout.buffer.flush()
-    else:
-        write_atomically(target, picture)
+    write_output(target, draw(curve, fmt))
 
 
 def output_format(output: str) -> str:

@@ -7,6 +7,8 @@ from dataclasses import asdict
 
 from ..check import CheckResult, PartialCheck
 from ..errors import format_number
+from ..safe_text import visible
+from .terminal import console, title
 
 # Plain text: a header, then one row per variable; floats round-trip (repr).
 PLAIN_HEADER = (
@@ -83,27 +85,27 @@ def disagreements(result: CheckResult) -> list[PartialCheck]:
 
 def print_table(result: CheckResult, precision: int, colour: bool, terminal: bool) -> None:
     from rich import box
-    from rich.console import Console
     from rich.table import Table
 
-    at = ", ".join(f"{n} = {format_number(v)}" for n, v in result.at.items())
-    title = f"f = {result.expr}" + (f"  at  {at}" if at else "")
     table = Table(box=box.ROUNDED if colour else None)
     table.add_column("")
     for p in result.partials:
         table.add_column(f"∂f/∂{p.name}", justify="right")
     for label, cell in TABLE_ROWS:
         table.add_row(label, *(cell(p, precision) for p in result.partials))
-    console = Console(no_color=not colour, highlight=False, soft_wrap=True, width=_width(terminal))
+    out = console(colour, width=_width(terminal))
     # The title on its own line: a rich title wraps at the table's width.
-    console.print(f"{title}  (rtol {format_number(result.rtol)})", style="bold" if colour else None)
+    out.print(
+        f"{title(result.expr, result.at)}  (rtol {format_number(result.rtol)})",
+        style="bold" if colour else None,
+    )
     if not result.partials:
-        console.print("  (no variables: nothing to check)")
+        out.print("  (no variables: nothing to check)")
         return
-    console.print(table)
+    out.print(table)
     for p in result.partials:
         if p.reason:
-            console.print(f"∂f/∂{p.name} {p.status}: {p.reason}")
+            out.print(visible(f"∂f/∂{p.name} {p.status}: {p.reason}"))
 
 
 def _width(terminal: bool) -> int | None:

@@ -11,8 +11,6 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..errors import format_number
-
 _SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
@@ -138,10 +136,6 @@ def latex_label(name: str, order: int) -> str:
     if order == 1:
         return rf"\frac{{\partial f}}{{\partial {shown}}}"
     return rf"\frac{{\partial^{{{order}}} f}}{{\partial {shown}^{{{order}}}}}"
-
-
-def point_text(at: dict[str, float]) -> str:
-    return ", ".join(f"{n} = {format_number(v)}" for n, v in at.items())
 
 
 def _delimited(rows: list[list[str]], fmt: str) -> str:

@@ -6,8 +6,8 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict
 
-from ..errors import format_number
 from ..explain import Edge, Trace
+from . import terminal
 
 FORWARD_TITLE = "forward pass: each node after its inputs"
 BACKWARD_TITLE = (
@@ -23,8 +23,7 @@ def number(x: float, precision: int) -> str:
 
 
 def title(trace: Trace) -> str:
-    at = ", ".join(f"{n} = {format_number(v)}" for n, v in trace.at.items())
-    return f"f = {trace.expr}" + (f"  at  {at}" if at else "")
+    return terminal.title(trace.expr, trace.at)
 
 
 def forward_rows(trace: Trace, precision: int) -> list[tuple[str, ...]]:
@@ -119,13 +118,12 @@ def json_text(trace: Trace) -> str:
     return json.dumps(as_json(trace), allow_nan=False) + "\n"
 
 
-def print_table(trace: Trace, precision: int, colour: bool, terminal: bool) -> None:
+def print_table(trace: Trace, precision: int, colour: bool, on_terminal: bool) -> None:
     """Rich tables for a terminal: boxed and bold only when colour is allowed."""
     from rich import box
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console(no_color=not colour, highlight=False, width=_width(terminal))
+    console = terminal.console(colour, width=_width(on_terminal))
     style = box.ROUNDED if colour else None
     console.print(title(trace), style="bold" if colour else None)
 

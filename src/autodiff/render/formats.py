@@ -272,22 +272,23 @@ class TableWriter(StreamWriter):
 
     def _print(self) -> None:
         from rich import box
-        from rich.console import Console
         from rich.table import Table
+
+        from ..safe_text import visible
+        from .terminal import console
 
         if not self.rows:
             return
         table = Table(box=box.ROUNDED if self.colour else None)
         for name in self.columns:
-            table.add_column(name)
+            table.add_column(visible(name))
         for name in ["f", *(f"∂f/∂{n}" for n in self.partials)]:
             table.add_column(name, justify="right")
         if self.failed:
             table.add_column("error")
         for row in self.rows:
-            table.add_row(*(row if self.failed else row[:-1]))
-        console = Console(file=self.out, no_color=not self.colour, highlight=False, soft_wrap=True)
-        console.print(table)
+            table.add_row(*map(visible, row if self.failed else row[:-1]))
+        console(self.colour, file=self.out).print(table)
         self.rows, self.failed = [], False
 
     def _number(self, x: float | None, failed: bool) -> str:

@@ -8,9 +8,11 @@ commands start without it. The output is deterministic: fixed SVG ids
 from __future__ import annotations
 
 import io
+import logging
+import warnings
 
 from ..curve import Curve
-from ..errors import format_number
+from . import terminal
 
 FORMATS = ("svg", "png", "pdf")
 _NO_DATES = {
@@ -21,12 +23,24 @@ _NO_DATES = {
 
 
 def title(curve: Curve) -> str:
-    fixed = ", ".join(f"{n} = {format_number(v)}" for n, v in curve.fixed.items())
-    return f"f = {curve.expr}" + (f"   ({fixed})" if fixed else "")
+    fixed = terminal.point_text(curve.fixed)
+    return terminal.title(curve.expr) + (f"   ({fixed})" if fixed else "")
 
 
 def draw(curve: Curve, fmt: str) -> bytes:
-    """The plot as the bytes of an SVG, PNG or PDF file."""
+    """The plot as the bytes of an SVG, PNG or PDF file.
+
+    matplotlib's own warnings (a missing glyph, a cache directory it had to
+    make elsewhere) are not the user's business: stderr carries autodiff's
+    messages only.
+    """
+    logging.getLogger("matplotlib").setLevel(logging.ERROR)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _draw(curve, fmt)
+
+
+def _draw(curve: Curve, fmt: str) -> bytes:
     import matplotlib
     from matplotlib.figure import Figure
 

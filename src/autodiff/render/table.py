@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from rich import box
-from rich.console import Console
 from rich.table import Table
 
-from ..errors import format_number
 from ..safe_text import visible
 from .formats import GradRecord
+from .terminal import console, title
 
 
 def rounded(x: float, precision: int) -> str:
@@ -16,9 +15,8 @@ def rounded(x: float, precision: int) -> str:
 
 
 def print_grad_table(record: GradRecord, precision: int, colour: bool) -> None:
-    at = ", ".join(f"{n} = {format_number(v)}" for n, v in record.at.items())
     table = Table(
-        title=visible(f"f = {record.expr}" + (f"  at  {at}" if at else "")),
+        title=title(record.expr, record.at),
         box=box.ROUNDED if colour else None,
         show_header=False,
         title_justify="left",
@@ -28,4 +26,4 @@ def print_grad_table(record: GradRecord, precision: int, colour: bool) -> None:
     table.add_row("f", rounded(record.value, precision))
     for name, partial in record.grad.items():
         table.add_row(visible(f"∂f/∂{name}"), rounded(partial, precision))
-    Console(no_color=not colour, highlight=False, soft_wrap=True).print(table)
+    console(colour).print(table)

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from rich import box
-from rich.console import Console
 from rich.table import Table
 
-from .derivatives import HessianRecord, OrderRecord, point_text, pretty_label
+from .derivatives import HessianRecord, OrderRecord, pretty_label
 from .table import rounded
+from .terminal import console, title
 
 
 def _table(expr: str, at: dict[str, float], colour: bool, header: bool = False) -> Table:
-    where = point_text(at)
     return Table(
-        title=f"f = {expr}" + (f"  at  {where}" if where else ""),
+        title=title(expr, at),
         box=box.ROUNDED if colour else None,
         show_header=header,
         title_justify="left",
@@ -21,7 +20,7 @@ def _table(expr: str, at: dict[str, float], colour: bool, header: bool = False) 
 
 
 def _print(table: Table, colour: bool) -> None:
-    Console(no_color=not colour, highlight=False, soft_wrap=True).print(table)
+    console(colour).print(table)
 
 
 def print_order_table(record: OrderRecord, precision: int, colour: bool) -> None:

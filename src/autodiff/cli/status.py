@@ -1,0 +1,41 @@
+"""Exit codes, the same for every command (docs/cli.md), and what each error exits with.
+
+A module of its own, below the commands, so that a command reaches them
+without importing the package that imports it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import IntEnum
+
+from ..errors import AutodiffError, ExpressionError, UsageError
+
+
+class ExitStatus(IntEnum):
+    OK = 0
+    ERROR = 1  # the math fails at the point, or the output cannot be written
+    USAGE = 2  # a bad option, a syntax error, an input past a limit
+    CHECK_FAILED = 3  # autodiff check found a wrong derivative
+    INTERRUPTED = 130  # 128 + SIGINT
+    BROKEN_PIPE = 141  # 128 + SIGPIPE: what `set -o pipefail` expects of `cat`, `seq`
+    TERMINATED = 143  # 128 + SIGTERM
+
+
+def exit_status(error: AutodiffError) -> ExitStatus:
+    if isinstance(error, ExpressionError | UsageError):
+        return ExitStatus.USAGE
+    return ExitStatus.ERROR
+
+
+def silence_stdout() -> None:
+    """After a reader went away: what is still buffered can never be written, so
+    point stdout at /dev/null and the interpreter's last flush fails no more."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    finally:
+        os.close(devnull)

@@ -1,0 +1,47 @@
+"""Text for people: the one title helper, and the one way rich is used.
+
+Everything that reaches rich here is plain text: markup and emoji codes are
+off, so ``[red]`` or ``[link=...]`` in an input is shown as typed, and every
+string from the user has gone through safe_text.visible first, so no escape
+sequence reaches the terminal raw (docs/reliability.md, "Threat model").
+"""
+
+from __future__ import annotations
+
+from typing import IO, TYPE_CHECKING
+
+from ..errors import format_number
+from ..safe_text import visible
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+def point_text(at: dict[str, float]) -> str:
+    return ", ".join(f"{n} = {format_number(v)}" for n, v in at.items())
+
+
+def title(expr: str, at: dict[str, float] | None = None) -> str:
+    """``f = EXPR  at  x = 3``, the expression made visible: shown the same by every command."""
+    where = point_text(at or {})
+    return visible(f"f = {expr}") + (f"  at  {where}" if where else "")
+
+
+def console(colour: bool, width: int | None = None, file: IO[str] | None = None) -> Console:
+    """A rich console that reads no markup, no emoji codes and highlights nothing.
+
+    Without colour it writes no escape sequence at all (no bold either), so a
+    terminal shows only characters.
+    """
+    from rich.console import Console
+
+    return Console(
+        file=file,
+        no_color=not colour,
+        color_system="auto" if colour else None,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        soft_wrap=True,
+        width=width,
+    )
