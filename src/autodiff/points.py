@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from operator import itemgetter
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 import numpy as np
 
@@ -27,6 +27,8 @@ from .expression import Expression
 # Records per chunk: big enough that per-chunk overheads vanish, small enough
 # that a chunk's arrays stay in the cache (benchmarks/pipelines.py).
 CHUNK_SIZE = 2**15
+# Lines a chunk reads past its end to close a quoted field (docs/pipelines.md).
+MAX_QUOTED_LINES = 1000
 
 FORMATS = ("csv", "tsv", "jsonl")  # "auto" decides by the first line
 _DELIMITERS = {"csv": ",", "tsv": "\t"}
@@ -139,9 +141,13 @@ class PointReader:
 
     def _start_csv(self, text: str | None, delimiter: str) -> None:
         self.delimiter = delimiter
+        # TSV has no quoting (IANA text/tab-separated-values): a '"' is a character.
+        self.quoting: Literal[0, 1, 2, 3] = (
+            csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
+        )
         if text is None:
             raise UsageError("the points have no header row (expected column names, as in x,y)")
-        header = next(csv.reader([text], delimiter=delimiter), [])
+        header = next(csv.reader([text], delimiter=delimiter, quoting=self.quoting), [])
         self.columns = tuple(name.strip() for name in header)
         seen: set[str] = set()
         for name in self.columns:
@@ -155,13 +161,17 @@ class PointReader:
         lines = list(islice(self.stream, self.chunk_size))
         if not lines:
             return None
-        # A quoted field may span lines: never cut a chunk inside one.
-        quotes = "".join(lines).count('"')
-        while quotes % 2:
+        # A quoted field may span lines: never cut a chunk inside one, but read
+        # on for MAX_QUOTED_LINES at most, so that a stray '"' cannot pull the
+        # rest of a large file into memory.
+        quotes = "".join(lines).count('"') if self.quoting != csv.QUOTE_NONE else 0
+        extra = 0
+        while quotes % 2 and extra < MAX_QUOTED_LINES:
             more = self.stream.readline()
             if not more:
                 break
             lines.append(more)
+            extra += 1
             quotes += more.count('"')
         first = self.line + 1
         self.line += len(lines)
@@ -190,7 +200,9 @@ class PointReader:
         """The records of ``lines`` (blank lines dropped), the line each starts on, and
         the records the csv module could not split."""
         try:
-            rows: list[Any] = list(csv.reader(lines, delimiter=self.delimiter))
+            rows: list[Any] = list(
+                csv.reader(lines, delimiter=self.delimiter, quoting=self.quoting)
+            )
         except csv.Error:
             rows = []
         if len(rows) == len(lines) and [] not in rows:
@@ -199,7 +211,7 @@ class PointReader:
         # rejects: go record by record.
         rows, starts = [], []
         broken: dict[int, AutodiffError] = {}
-        reader = csv.reader(lines, delimiter=self.delimiter)
+        reader = csv.reader(lines, delimiter=self.delimiter, quoting=self.quoting)
         before = 0
         while True:
             try:
@@ -220,7 +232,11 @@ class PointReader:
             array = np.array(texts, dtype=float)
         except ValueError:
             array = None
-        if array is not None and np.isfinite(array).all():
+        # numpy, like float(), also reads '1_000' and non-ASCII digits ('٣'):
+        # numbers are ASCII everywhere (docs/language.md), so those go field by field.
+        joined = "".join(texts)
+        plain = joined.isascii() and "_" not in joined
+        if array is not None and plain and np.isfinite(array).all():
             return array
         # Only a chunk with a bad field pays for going field by field.
         numbers = np.empty(len(texts))
@@ -235,7 +251,7 @@ class PointReader:
             reason = f"no value for variable '{name}'"
         else:
             try:
-                number = float(text)
+                number = float(text) if text.isascii() and "_" not in text else None
             except ValueError:
                 number = None
             if number is not None and math.isfinite(number):

@@ -14,7 +14,8 @@ from ..errors import AutodiffError, UsageError
 from ..expression import MissingValueError, constant_value
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+# ASCII digits only, as in the grammar: '٣' or '１' is not a number here either.
+_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
 # Split "x=1,y=pow(2, 0.5)" only at commas that start another NAME=.
 _NEXT_ASSIGNMENT = re.compile(r",(?=\s*[A-Za-z_][A-Za-z0-9_]*\s*=)")
 
