@@ -190,9 +190,17 @@ def test_dev_stdout_redirected_to_a_file_keeps_appending(tmp_path):
     assert log.read_text() == "before\n" + _dot_text()
 
 
+def _reachable_by_nobody() -> bool:
+    """Whether uid 65534 can run this interpreter on this checkout (a 0700 parent: no)."""
+    probe = [*UNPRIVILEGED, sys.executable, "-c", "import autodiff.cli"]
+    return subprocess.run(probe, env=cli_env(), capture_output=True, timeout=60).returncode == 0
+
+
 @needs_root
 @pytest.mark.parametrize("name", ["/dev/null", "/dev/stdout"])
 def test_an_unprivileged_user_may_write_to_devices(tmp_path, name):
+    if not _reachable_by_nobody():
+        pytest.skip("the checkout or the venv sits in a folder uid 65534 cannot enter")
     os.chmod(tmp_path, 0o755)
     result = subprocess.run(
         [*UNPRIVILEGED, sys.executable, "-m", "autodiff", *DOT, "-o", name],
