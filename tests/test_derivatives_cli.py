@@ -7,6 +7,7 @@ import io
 import json
 import math
 import subprocess
+import sys
 
 import pytest
 
@@ -160,10 +161,10 @@ def test_diff_of_the_card_example():
 def test_diff_output_feeds_grad():
     # The documented pipeline: autodiff grad "$(autodiff diff EXPR)" --at x=3
     result = subprocess.run(
-        ["bash", "-c", 'python -m autodiff grad "$(python -m autodiff diff "$F")" --at x=0.7'],
+        ["bash", "-c", '"$PY" -m autodiff grad "$("$PY" -m autodiff diff "$F")" --at x=0.7'],
         capture_output=True,
         text=True,
-        env=cli_env({"F": "x**3*tanh(x) - log(x)"}),
+        env=cli_env({"F": "x**3*tanh(x) - log(x)", "PY": sys.executable}),
         cwd=SRC.parent,
     )
     assert result.returncode == 0, result.stderr

@@ -4,6 +4,7 @@ local user could plant, or feeds what a hostile file could hold."""
 from __future__ import annotations
 
 import importlib.util
+import io
 import os
 import pickle
 import stat
@@ -427,3 +428,47 @@ def test_a_tsv_field_starting_with_a_quote_is_literal():
                      input='id\tx\n"q\t3\n')  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert '"value": 3.0' in result.stdout
+
+
+def test_a_tsv_field_is_written_byte_for_byte():
+    fields = '"q\\"', "a,b", "'x'"
+    text = "id\tx\n" + "".join(f"{f}\t{i}\n" for i, f in enumerate(fields))
+    result = run_cli("grad", "x", "--points", "-", "--points-format", "tsv", "--format", "tsv",
+                     input=text)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert [line.split("\t")[0] for line in result.stdout.splitlines()[1:]] == list(fields)
+
+
+def test_tsv_output_escapes_only_what_a_tsv_field_cannot_hold():
+    result = run_cli("grad", "-", "--format", "tsv", "--at", "x=2", input="x\t*x\n")
+    assert result.stdout.splitlines()[1:] == ["x\\t*x\t4.0\t4.0\t"]
+
+
+@pytest.mark.parametrize("stray", ['"5', '5"inch', '"a""b'])
+def test_a_stray_quote_costs_its_own_record_and_no_other(stray):
+    rows = [f"{i},{i}" for i in range(3000)]
+    rows[10] = f"{stray},10"
+    text = "id,x\n" + "\n".join(rows) + "\n"
+    result = run_cli("grad", "x", "--points", "-", "--format", "csv", input=text)
+    out = result.stdout.splitlines()[1:]
+    assert len(out) == 3000
+    expected_ok = [f"{i},{i},{float(i)!r},1.0," for i in range(3000) if i != 10]
+    assert [line for i, line in enumerate(out) if i != 10] == expected_ok
+    if stray == '5"inch':  # a quote inside an unquoted field is a character
+        assert result.returncode == 0 and out[10] == '"5""inch",10,10.0,1.0,'
+    else:
+        assert result.returncode == 2 and out[10].endswith(
+            "is not closed properly within 1000 lines"
+        )
+        assert "line 12:" in result.stderr
+
+
+def test_a_quoted_field_that_never_closes_is_bounded_and_costs_one_record():
+    from autodiff.points import MAX_QUOTED_LINES, PointReader
+
+    lines = ["x,note\n", '1,"open\n'] + [f"{i},n\n" for i in range(2, 3 * MAX_QUOTED_LINES)]
+    reader = PointReader(io.StringIO("".join(lines)), "csv", ["x"], {}, chunk_size=100)
+    chunks = list(reader)
+    assert max(len(c) for c in chunks) <= 100 + MAX_QUOTED_LINES
+    assert sum(len(c) for c in chunks) == len(lines) - 1
+    assert [i for c in chunks for i in c.errors] == [0]

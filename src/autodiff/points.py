@@ -208,24 +208,57 @@ class PointReader:
         if len(rows) == len(lines) and [] not in rows:
             return rows, list(range(first, first + len(lines))), {}
         # Blank lines, a record that spans lines, or a line the csv module
-        # rejects: go record by record.
+        # rejects: go record by record. A record over several lines stands only
+        # if its quotes close properly within MAX_QUOTED_LINES; otherwise its
+        # first line is an error record alone and reading restarts on the next
+        # line, so a stray '"' costs one record, never the ones after it.
         rows, starts = [], []
         broken: dict[int, AutodiffError] = {}
-        reader = csv.reader(lines, delimiter=self.delimiter, quoting=self.quoting)
-        before = 0
+        pos = 0
+
+        def feed() -> Iterator[str]:
+            nonlocal pos
+            while pos < len(lines):
+                pos += 1
+                yield lines[pos - 1]
+
+        reader = csv.reader(feed(), delimiter=self.delimiter, quoting=self.quoting)
         while True:
+            start = pos
             try:
                 row = next(reader)
+                error = None if pos - start == 1 else self._unclosed(lines[start:pos])
             except StopIteration:
                 break
-            except csv.Error as error:
-                broken[len(rows)] = RecordError(f"not valid CSV: {error}")
+            except csv.Error as failure:
+                error = f"not valid CSV: {failure}"
+            if error is not None:
+                broken[len(rows)] = RecordError(error)
                 row = [""] * len(self.columns)
+                pos = start + 1
+                reader = csv.reader(feed(), delimiter=self.delimiter, quoting=self.quoting)
             if row or len(rows) in broken:
                 rows.append(row)
-                starts.append(first + before)
-            before = reader.line_num
+                starts.append(first + start)
         return rows, starts, broken
+
+    def _unclosed(self, record: list[str]) -> str | None:
+        """Why ``record``, one CSV record read over several lines, is not one, or None."""
+        if len(record) <= MAX_QUOTED_LINES:
+            strict = csv.reader(
+                record, delimiter=self.delimiter, quoting=self.quoting, strict=True
+            )
+            try:
+                rows = list(strict)
+            except csv.Error:
+                rows = []
+            if len(rows) == 1 and len(rows[0]) == len(self.columns):
+                return None
+        return (
+            "a quoted field opened on this line is not closed properly"
+            f" within {MAX_QUOTED_LINES} lines"
+        )
+        return None
 
     def _numbers(self, name: str, texts: list[str], errors: dict[int, AutodiffError]) -> Any:
         try:

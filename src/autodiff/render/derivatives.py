@@ -5,11 +5,11 @@ Floats in machine formats round-trip (repr); tables round for the eye.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from .delimited import rows_text
 
 _SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
@@ -139,7 +139,4 @@ def latex_label(name: str, order: int) -> str:
 
 
 def _delimited(rows: list[list[str]], fmt: str) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
-    writer.writerows(rows)
-    return buffer.getvalue()
+    return rows_text(rows, "," if fmt == "csv" else "\t")

@@ -5,12 +5,12 @@ Floats round-trip (repr); JSON never holds NaN or Infinity.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TextIO
+
+from .delimited import needs_quoting, rows_text
 
 
 @dataclass(frozen=True)
@@ -50,11 +50,9 @@ def json_text(record: GradRecord) -> str:
 
 def delimited(record: GradRecord, delimiter: str) -> str:
     """A header (the point's variables, value, d_<name>...) and one row."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
-    writer.writerow([*record.at, "value", *(f"d_{n}" for n in record.grad)])
-    writer.writerow(map(repr, [*record.at.values(), record.value, *record.grad.values()]))
-    return buffer.getvalue()
+    header = [*record.at, "value", *(f"d_{n}" for n in record.grad)]
+    row = list(map(repr, [*record.at.values(), record.value, *record.grad.values()]))
+    return rows_text([header, row], delimiter)
 
 
 # -- streams of records -------------------------------------------------------
@@ -107,12 +105,7 @@ class DelimitedWriter(StreamWriter):
         super().__init__(out, columns, partials)
         self.delimiter = delimiter
         header = [*self.columns, "value", *(f"d_{n}" for n in self.partials), "error"]
-        self.out.write(self._rows([header]))
-
-    def _rows(self, rows: Iterable[Sequence[str]]) -> str:
-        buffer = io.StringIO()
-        csv.writer(buffer, delimiter=self.delimiter, lineterminator="\n").writerows(rows)
-        return buffer.getvalue()
+        self.out.write(rows_text([header], delimiter))
 
     def write(self, batch: Batch) -> None:
         size = len(batch)
@@ -122,13 +115,12 @@ class DelimitedWriter(StreamWriter):
         numbers = [_texts(batch.value, batch.errors)]
         numbers += [_texts(batch.grad.get(n, [None] * size), batch.errors) for n in self.partials]
         d = self.delimiter
-        # Numbers never need quoting; text does when it holds a delimiter,
-        # a quote or a line break. Checking one joined string is cheap.
+        # Numbers never need quoting; text may. Checking one joined string is cheap.
         text = "\0".join(map("\0".join, batch.fields)) + "\0".join(batch.errors.values())
-        if any(c in text for c in (d, '"', "\n", "\r")):
+        if needs_quoting(text, d):
             tails = zip(*numbers, errors, strict=True)
             rows = ([*f, *tail] for f, tail in zip(batch.fields, tails, strict=True))
-            self.out.write(self._rows(rows))
+            self.out.write(rows_text(rows, d))
         elif size:
             leading = map(d.join, batch.fields)
             self.out.write(
