@@ -245,9 +245,7 @@ class PointReader:
     def _unclosed(self, record: list[str]) -> str | None:
         """Why ``record``, one CSV record read over several lines, is not one, or None."""
         if len(record) <= MAX_QUOTED_LINES:
-            strict = csv.reader(
-                record, delimiter=self.delimiter, quoting=self.quoting, strict=True
-            )
+            strict = csv.reader(record, delimiter=self.delimiter, quoting=self.quoting, strict=True)
             try:
                 rows = list(strict)
             except csv.Error:
