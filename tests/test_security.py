@@ -472,3 +472,95 @@ def test_a_quoted_field_that_never_closes_is_bounded_and_costs_one_record():
     assert max(len(c) for c in chunks) <= 100 + MAX_QUOTED_LINES
     assert sum(len(c) for c in chunks) == len(lines) - 1
     assert [i for c in chunks for i in c.errors] == [0]
+
+
+_ASCII_ONLY = [{"PYTHONIOENCODING": "ascii"}, {"LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0"}]
+
+
+@pytest.mark.parametrize("env", _ASCII_ONLY)
+@pytest.mark.parametrize(
+    ("args", "spelled"),
+    [
+        (("grad", "x*y", "--at", "x=1,y=2", "--format", "table"), "df/dx"),
+        (("hessian", "x*y", "--at", "x=1,y=2", "--format", "table"), "d^2f/"),
+        (("explain", "x**2", "--at", "x=3"), "n3 -> x"),
+        (("explain", "x**2", "--at", "x=3", "--format", "plain"), "->"),
+    ],
+)
+def test_a_stream_without_unicode_gets_ascii_spellings(env, args, spelled):
+    result = run_cli(*args, input=b"", env={"PYTHONIOENCODING": "", **env})
+    assert result.returncode == 0, result.stderr
+    assert spelled.encode() in result.stdout
+    result.stdout.decode("ascii")  # nothing else slipped through
+
+
+@pytest.mark.parametrize("env", _ASCII_ONLY)
+def test_a_users_character_an_ascii_stream_cannot_hold_is_escaped_not_a_traceback(env):
+    text = "note,x\né,1\n".encode()
+    env = {"PYTHONIOENCODING": "", **env}
+    result = run_cli("grad", "x", "--points", "-", "--format", "csv", input=text, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1] == rb"\xe9,1,1.0,1.0,"
+
+
+_EVERY_OUTPUT = [
+    ("grad", "x**2", "--at", "x=3"),
+    ("grad", "x**2", "--at", "x=3", "--format", "table"),
+    ("grad", "x", "--points", "-", "--format", "table"),
+    ("grad", "x", "--points", "-", "--format", "jsonl"),
+    ("grad", "-", "--at", "x=1", "--format", "table"),
+    ("hessian", "x*y", "--at", "x=1,y=2"),
+    ("hessian", "x*y", "--at", "x=1,y=2", "--format", "json"),
+    ("explain", "x*y", "--at", "x=1,y=2"),
+    ("explain", "x*y", "--at", "x=1,y=2", "--format", "json"),
+    ("diff", "x**3"),
+    ("check", "x**2", "--at", "x=1"),
+    ("check", "x**2", "--at", "x=1", "--format", "table"),
+    ("graph", "x*y", "--at", "x=1,y=2", "-o", "-", "--format", "dot"),
+    ("plot", "sin(x)", "--at", "x=0", "-o", "-"),
+    ("--version",),
+    ("grad", "--help"),
+]
+
+
+@pytest.mark.parametrize("args", _EVERY_OUTPUT, ids=" ".join)
+def test_a_reader_gone_before_the_first_byte_is_exit_141_from_every_command(args):
+    # The read end is closed before the command starts: its first write fails,
+    # however small the output (a pipe buffer would hide a late close).
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = subprocess.run([sys.executable, "-m", "autodiff", *args], stdout=write_end,
+                                stderr=subprocess.PIPE, input=b"x\n1\n", env=cli_env(),
+                                timeout=60)  # fmt: skip
+    finally:
+        os.close(write_end)
+    assert result.returncode == 141
+    assert result.stderr == b""
+
+
+_INTERRUPT_AFTER = """
+import os, signal, sys, threading, time
+from autodiff import entry
+
+delay = float(sys.argv[1])
+
+def interrupt():
+    time.sleep(delay)
+    os.kill(os.getpid(), signal.SIGINT)
+
+sys.argv = ["autodiff", "grad", "x**2", "--at", "x=3"]
+threading.Thread(target=interrupt, daemon=True).start()
+entry.main()
+"""
+
+
+@pytest.mark.parametrize("delay", [0.001, 0.005, 0.02, 0.05, 0.1, 0.2])
+def test_ctrl_c_from_the_entry_points_first_statement_on_is_quiet(delay):
+    # A real SIGINT, sent while the entry point imports the command line or
+    # runs it: what comes before the entry point (the interpreter's own start)
+    # is Python's, not ours.
+    result = subprocess.run([sys.executable, "-c", _INTERRUPT_AFTER, str(delay)],
+                            capture_output=True, text=True, env=cli_env(), timeout=60)  # fmt: skip
+    assert result.returncode in (130, 0), result.stderr  # 0: it finished first
+    assert "Traceback" not in result.stderr and "KeyboardInterrupt" not in result.stderr

@@ -17,6 +17,7 @@ import typer.main
 
 from .. import __version__
 from ..errors import AutodiffError, ExpressionError
+from ..render.encoding import spell_what_cannot_be_encoded
 from ..safe_text import visible_lines
 from . import check, diff, explain, grad, graph, hessian, plot
 from .status import ExitStatus, exit_status, silence_stdout
@@ -59,7 +60,11 @@ for _module in (grad, graph, explain, check, plot, hessian, diff):
 
 def _show_version(value: bool) -> None:
     if value:
-        print(f"autodiff {__version__}")
+        try:
+            print(f"autodiff {__version__}", flush=True)
+        except BrokenPipeError:
+            silence_stdout()
+            raise typer.Exit(ExitStatus.BROKEN_PIPE) from None
         raise typer.Exit()
 
 
@@ -140,9 +145,17 @@ def _declared_options(command: Any) -> dict[str, bool]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
+    for stream in (sys.stdout, sys.stderr):
+        spell_what_cannot_be_encoded(stream)
     group = typer.main.get_command(app)
     try:
         group.main(arrange_arguments(args, group), prog_name="autodiff")
     except AutodiffError as error:
         report(error)
         sys.exit(exit_status(error))
+    except SystemExit as done:
+        # Click turns a reader that went away while it wrote help into exit 1,
+        # leaving its flush-pacifying wrapper on stdout as the only sign.
+        if done.code == 1 and type(sys.stdout).__name__ == "PacifyFlushWrapper":
+            sys.exit(ExitStatus.BROKEN_PIPE)
+        raise

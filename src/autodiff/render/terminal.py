@@ -35,7 +35,12 @@ def console(colour: bool, width: int | None = None, file: IO[str] | None = None)
     """
     from rich.console import Console
 
-    return Console(
+    class PlainConsole(Console):
+        def on_broken_pipe(self) -> None:
+            # rich would exit 1; the command line's one handler makes it 141.
+            raise BrokenPipeError
+
+    return PlainConsole(
         file=file,
         no_color=not colour,
         color_system="auto" if colour else None,
