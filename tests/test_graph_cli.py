@@ -128,6 +128,24 @@ def test_svg_is_byte_identical_run_to_run(tmp_path):
     assert outputs[0] == outputs[1]
 
 
+@pytest.mark.parametrize("fmt", ["pdf", "png"])
+def test_pdf_and_png_are_byte_identical_across_seconds(tmp_path, fmt):
+    import time
+
+    outputs = []
+    for run in ("1", "2"):
+        run_cli("graph", NEURON, "--at", NEURON_AT, "-o", f"{run}.{fmt}", cwd=tmp_path)
+        outputs.append((tmp_path / f"{run}.{fmt}").read_bytes())
+        time.sleep(1.1)  # cairo dates a PDF to the second
+    assert outputs[0] == outputs[1]
+    assert b"/CreationDate" not in outputs[0]
+
+
+def test_a_pdf_is_dated_by_source_date_epoch(tmp_path):
+    run_cli("graph", "x", "-o", "g.pdf", cwd=tmp_path, env={"SOURCE_DATE_EPOCH": "1700000000"})
+    assert b"/CreationDate (D:20231114221320Z)" in (tmp_path / "g.pdf").read_bytes()
+
+
 # -- files ------------------------------------------------------------------
 
 

@@ -9,8 +9,10 @@ same DOT text, byte for byte.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -303,7 +305,7 @@ def render(dot: graphviz.Digraph, fmt: str) -> bytes:
     import graphviz
 
     try:
-        return bytes(dot.pipe(format=fmt))
+        data = bytes(dot.pipe(format=fmt))
     except graphviz.ExecutableNotFound:
         raise OutputError(INSTALL_GRAPHVIZ.format(fmt=fmt.upper())) from None
     except (graphviz.CalledProcessError, subprocess.CalledProcessError) as error:
@@ -311,6 +313,30 @@ def render(dot: graphviz.Digraph, fmt: str) -> bytes:
         raise OutputError(f"Graphviz's dot failed: {stderr or error}") from None
     except OSError as error:
         raise OutputError(f"cannot run Graphviz's dot: {error.strerror or error}") from None
+    return _without_creation_date(data) if fmt == "pdf" else data
+
+
+_PDF_DATE = re.compile(rb"/CreationDate \(D:\d{14}Z?\)")
+
+
+def _without_creation_date(pdf: bytes) -> bytes:
+    """The PDF with cairo's creation date replaced by SOURCE_DATE_EPOCH, or by blanks.
+
+    The same graph must give the same bytes (docs/cli.md, "Determinism"); the
+    cairo in Debian 12 ignores SOURCE_DATE_EPOCH. The replacement has the
+    same length, so the PDF's byte offsets stay right.
+    """
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+
+    def replace(match: re.Match[bytes]) -> bytes:
+        if epoch.isdigit():
+            when = time.strftime("%Y%m%d%H%M%S", time.gmtime(int(epoch)))
+            dated = f"/CreationDate (D:{when}Z)".encode()
+            if len(dated) <= len(match[0]):
+                return dated.ljust(len(match[0]))
+        return b" " * len(match[0])
+
+    return _PDF_DATE.sub(replace, pdf)
 
 
 def mimebundle(value: Value) -> dict[str, str]:
