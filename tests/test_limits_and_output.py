@@ -71,6 +71,14 @@ def test_the_caret_stays_under_the_escaped_character():
     assert caught.value.pointer() == "  x\\t+ \\x1b[31m\n       ^"
 
 
+def test_the_caret_is_on_the_line_the_parser_counted():
+    # VT and FF are whitespace to the parser and no line break (str.splitlines
+    # would say they are): the caret stays under the bad character.
+    with pytest.raises(ExpressionError) as caught:
+        parse("x\x0b+\x0c\x01x")
+    assert caught.value.pointer() == "  x\\x0b+\\x0c\\x01x\n            ^"
+
+
 def test_a_long_line_is_cut_to_a_window_around_the_column():
     text = "x+" * 5000 + "$" + "+y" * 5000
     with pytest.raises(ExpressionError) as caught:

@@ -37,7 +37,7 @@ class ExpressionError(AutodiffError):
         Characters a terminal would act on are escaped visibly, and a long
         line is cut to a window of about ``width`` characters around the column.
         """
-        lines = self.text.splitlines() or [""]
+        lines = self.text.split("\n")  # as the parser counts lines: VT and FF do not end one
         source = lines[min(self.line, len(lines)) - 1]
         column = min(max(self.column, 1), len(source) + 1)
         start = max(0, column - 1 - width // 2)

@@ -429,7 +429,7 @@ _MISTAKES: dict[str, list[str]] = {
     "the expression is empty": [""],
 }
 
-_READABLE = {"NUMBER": "a number", "NAME": "a name", "$END": "the end", "POW": "'**'"}
+_READABLE = {"NUMBER": "a number", "NAME": "a name", "$END": "end of input", "POW": "'**'"}
 
 
 class _Parser:
@@ -492,7 +492,7 @@ class _Parser:
             )
         label = self._mistake(err)
         expected = ", ".join(sorted(_READABLE.get(t, self._terminal(t)) for t in err.expected))
-        found = "the end" if err.token.type == "$END" else repr(str(err.token))
+        found = "end of input" if err.token.type == "$END" else repr(str(err.token))
         message = f"{label}: " if label else ""
         return ExpressionError(
             f"{message}unexpected {found}; expected {expected}", text, column, line
