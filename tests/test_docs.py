@@ -52,6 +52,12 @@ def console_examples() -> list[tuple[str, str, list[str]]]:
     return examples
 
 
+def _draws(command: str) -> bool:
+    """Whether the command has Graphviz lay out a picture (DOT text needs no dot)."""
+    return bool(re.search(r"autodiff (graph|explain)\b.*(\.svg|\.png|\.pdf|-o -(?! --format dot))",
+                          command))  # fmt: skip
+
+
 def matches(expected: list[str], actual: list[str]) -> bool:
     pattern = "\n".join(".*?" if e == "..." else re.escape(e) for e in expected)
     return re.fullmatch(pattern, "\n".join(actual), re.S) is not None
@@ -76,7 +82,12 @@ def sandbox(tmp_path_factory):
 
 
 @pytest.mark.parametrize(
-    ("where", "command", "expected"), console_examples(), ids=lambda v: str(v)[:60]
+    ("where", "command", "expected"),
+    [
+        pytest.param(*example, marks=[pytest.mark.dot] if _draws(example[1]) else [])
+        for example in console_examples()
+    ],
+    ids=lambda v: str(v)[:60],
 )
 def test_console_example(where, command, expected, sandbox):
     work, env = sandbox

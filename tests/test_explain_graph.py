@@ -21,6 +21,7 @@ def test_graph_as_dot_beside_the_trace(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["neuron.dot"]
 
 
+@pytest.mark.dot
 def test_graph_as_svg(tmp_path):
     result = run_cli("explain", "x*y", "--at", "x=2,y=5", "--graph", "g.svg", cwd=tmp_path)
     assert result.returncode == 0, result.stderr

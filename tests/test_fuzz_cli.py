@@ -37,7 +37,7 @@ from conftest import cli_env
 
 LONG_RUNS = int(os.environ.get("AUTODIFF_FUZZ_RUNS", "0") or 0)
 SEED = os.environ.get("AUTODIFF_FUZZ_SEED", "")  # another seed, other cases
-IN_PROCESS_CASES = max(LONG_RUNS, 500)  # per generator
+IN_PROCESS_CASES = max(LONG_RUNS, 200)  # per generator
 SUBPROCESS_CASES = max(LONG_RUNS // 100, 8)  # per generator
 DEEP = 1_000_000 if LONG_RUNS else 50_000  # far past any recursion limit either way
 ARGV_DEPTH = 60_000  # "(" * 60000 + "x" + ")" * 60000 fits in one argv string (128 KiB)

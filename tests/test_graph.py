@@ -181,6 +181,7 @@ def test_an_escaped_record_field_has_no_bare_special_character(text):
             i += 1
 
 
+@pytest.mark.dot
 def test_dot_reads_escaped_labels_back_as_the_original_text():
     a = Value(1.0, label='a|b{c}<d>"e\\f')
     b = Value(2.0, label="x\\")
@@ -309,6 +310,7 @@ def test_dot_text_needs_no_dot(monkeypatch, tmp_path):
         graph.render(draw(neuron()), "svg")
 
 
+@pytest.mark.dot
 def test_jupyter_shows_the_graph_as_svg():
     bundle = neuron()._repr_mimebundle_()
     assert "<svg" in bundle["image/svg+xml"]

@@ -544,13 +544,21 @@ import os, signal, sys, threading, time
 from autodiff import entry
 
 delay = float(sys.argv[1])
+started = threading.Event()
+
+def on_call(frame, event, arg):
+    if event == "call" and frame.f_code is entry.main.__code__:
+        sys.setprofile(None)
+        started.set()
 
 def interrupt():
+    started.wait()
     time.sleep(delay)
     os.kill(os.getpid(), signal.SIGINT)
 
 sys.argv = ["autodiff", "grad", "x**2", "--at", "x=3"]
 threading.Thread(target=interrupt, daemon=True).start()
+sys.setprofile(on_call)
 entry.main()
 """
 
