@@ -256,7 +256,6 @@ class PointReader:
             "a quoted field opened on this line is not closed properly"
             f" within {MAX_QUOTED_LINES} lines"
         )
-        return None
 
     def _numbers(self, name: str, texts: list[str], errors: dict[int, AutodiffError]) -> Any:
         try:
