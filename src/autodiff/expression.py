@@ -20,6 +20,7 @@ from . import ops
 from .engine import Value, derivative_error, forward_error, paused_gc
 from .errors import EvaluationError, ExpressionError, LimitError, UsageError, format_number
 from .ops import Primitive
+from .safe_text import excerpt
 
 if TYPE_CHECKING:
     # Lark is imported when the first expression is parsed, not with the
@@ -45,7 +46,7 @@ class MissingValueError(UsageError):
     """A variable of the expression has no value at the point."""
 
     def __init__(self, name: str) -> None:
-        super().__init__(f"no value for variable '{name}'")
+        super().__init__(f"no value for variable '{excerpt(name)}'")
         self.name = name
 
 
@@ -337,7 +338,7 @@ class _Builder:
         (token,) = children
         value = float(token)
         if not math.isfinite(value):
-            raise self._error(f"the number {token} is too large", token)
+            raise self._error(f"the number {excerpt(token)} is too large", token)
         return self._leaf("const", str(token), value)
 
     def name(self, children: list[Token]) -> int:
@@ -353,12 +354,13 @@ class _Builder:
         token, *args = children
         name = str(token)
         if name in ops.CONSTANTS:
-            raise self._error(f"'{name}' is a constant, not a function", token)
+            raise self._error(f"'{excerpt(name)}' is a constant, not a function", token)
         op = ops.FUNCTIONS.get(name)
         if op is None:
             known = ", ".join(sorted(ops.FUNCTIONS))
             raise self._error(
-                f"unknown function '{name}' (functions: {known}); for a product write {name}*(...)",
+                f"unknown function '{excerpt(name)}' (functions: {known});"
+                f" for a product write {excerpt(name)}*(...)",
                 token,
             )
         if len(args) != op.arity:
@@ -483,16 +485,17 @@ class _Parser:
         before = _previous_char(text, err.token.start_pos if err.token.type != "$END" else None)
         if _is_implicit_product(err.token.type, before):
             left = _previous_word(text, err.token.start_pos)
-            fix = f"write {left}*{err.token}" if left else "put '*' between the factors"
+            word = excerpt(str(err.token))
+            fix = f"write {excerpt(left)}*{word}" if left else "put '*' between the factors"
             return ExpressionError(
-                f"missing operator before '{err.token}': {fix} (products need an explicit '*')",
+                f"missing operator before '{word}': {fix} (products need an explicit '*')",
                 text,
                 column,
                 line,
             )
         label = self._mistake(err)
         expected = ", ".join(sorted(_READABLE.get(t, self._terminal(t)) for t in err.expected))
-        found = "end of input" if err.token.type == "$END" else repr(str(err.token))
+        found = "end of input" if err.token.type == "$END" else repr(excerpt(str(err.token)))
         message = f"{label}: " if label else ""
         return ExpressionError(
             f"{message}unexpected {found}; expected {expected}", text, column, line
@@ -674,7 +677,9 @@ def constant_value(text: str) -> float:
     """The value of a constant expression such as ``pi/2`` or ``2**0.5``."""
     expression = parse(text)
     if expression.variables:
-        raise UsageError(f"'{text}' is not a number (it names {expression.variables[0]!r})")
+        raise UsageError(
+            f"'{excerpt(text)}' is not a number (it names {excerpt(expression.variables[0])!r})"
+        )
     return float(expression.evaluate({}).data)
 
 

@@ -32,3 +32,12 @@ def _escape(ch: str) -> str:
     if code <= 0xFFFF:
         return f"\\u{code:04x}"
     return f"\\U{code:08x}"
+
+
+def excerpt(text: str, limit: int = 40) -> str:
+    """``text``, or its two ends around an ellipsis when longer than ``limit``:
+    a 100 KB literal quoted in a message is not echoed back whole."""
+    if len(text) <= limit:
+        return text
+    tail = limit // 3
+    return f"{text[: limit - tail - 1]}…{text[-tail:]}"

@@ -8,7 +8,9 @@ the one place where library errors become messages and exit codes.
 from __future__ import annotations
 
 import functools
+import os
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
@@ -20,7 +22,7 @@ from ..errors import AutodiffError, ExpressionError
 from ..render.encoding import spell_what_cannot_be_encoded
 from ..safe_text import visible_lines
 from . import check, diff, explain, grad, graph, hessian, plot
-from .status import ExitStatus, exit_status, silence_stdout
+from .status import ExitStatus, exit_status, replace_closed_streams, silence_stdout
 
 app = typer.Typer(
     name="autodiff",
@@ -145,8 +147,35 @@ def _declared_options(command: Any) -> dict[str, bool]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
+    replace_closed_streams()
     for stream in (sys.stdout, sys.stderr):
         spell_what_cannot_be_encoded(stream)
+    try:
+        _run(list(args))
+    except KeyboardInterrupt:
+        raise
+    except BrokenPipeError:
+        silence_stdout()
+        sys.exit(ExitStatus.BROKEN_PIPE)
+    except OSError as error:
+        # Every file the tool reads or writes by name reports its own errors;
+        # what reaches here is standard output failing (a full disk, a closed descriptor).
+        silence_stdout()
+        print(f"autodiff: error: cannot write output: {error.strerror or error}", file=sys.stderr)
+        sys.exit(ExitStatus.ERROR)
+    except Exception as error:  # a bug: one line, and the traceback only when asked for
+        silence_stdout()
+        if os.environ.get("AUTODIFF_DEBUG"):
+            traceback.print_exc()
+        print(
+            f"autodiff: internal error: {type(error).__name__}: {visible_lines(str(error))[:200]}"
+            " (AUTODIFF_DEBUG=1 shows the traceback; please report it)",
+            file=sys.stderr,
+        )
+        sys.exit(ExitStatus.ERROR)
+
+
+def _run(args: list[str]) -> None:
     group = typer.main.get_command(app)
     try:
         group.main(arrange_arguments(args, group), prog_name="autodiff")
@@ -158,4 +187,5 @@ def main(argv: Sequence[str] | None = None) -> None:
         # leaving its flush-pacifying wrapper on stdout as the only sign.
         if done.code == 1 and type(sys.stdout).__name__ == "PacifyFlushWrapper":
             sys.exit(ExitStatus.BROKEN_PIPE)
+        sys.stdout.flush()  # here, so that a full disk is reported, not met at exit
         raise

@@ -12,6 +12,7 @@ import typer
 
 from ..errors import AutodiffError, UsageError
 from ..expression import MissingValueError, constant_value
+from ..safe_text import excerpt
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # ASCII digits only, as in the grammar: '٣' or '１' is not a number here either.
@@ -27,13 +28,15 @@ def parse_point(items: Iterable[str]) -> dict[str, float]:
         for part in _NEXT_ASSIGNMENT.split(item):
             name, equals, text = (s.strip() for s in part.partition("="))
             if not equals:
-                raise UsageError(f"bad --at '{part}': expected NAME=VALUE, as in --at x=3")
+                raise UsageError(f"bad --at '{excerpt(part)}': expected NAME=VALUE, as in --at x=3")
             if not name:
-                raise UsageError(f"bad --at '{part}': the name before '=' is missing")
+                raise UsageError(f"bad --at '{excerpt(part)}': the name before '=' is missing")
             if not _NAME.fullmatch(name):
-                raise UsageError(f"bad --at '{part}': '{name}' is not a variable name")
+                raise UsageError(
+                    f"bad --at '{excerpt(part)}': '{excerpt(name)}' is not a variable name"
+                )
             if not text:
-                raise UsageError(f"bad --at '{part}': the value after '=' is missing")
+                raise UsageError(f"bad --at '{excerpt(part)}': the value after '=' is missing")
             point[name] = _number(text, part)
     return point
 
@@ -46,10 +49,11 @@ def _number(text: str, part: str) -> float:
             value = constant_value(text)
         except AutodiffError:
             raise UsageError(
-                f"bad --at '{part}': '{text}' is not a number or a constant expression"
+                f"bad --at '{excerpt(part)}': '{excerpt(text)}'"
+                " is not a number or a constant expression"
             ) from None
     if value != value or value in (float("inf"), float("-inf")):
-        raise UsageError(f"bad --at '{part}': '{text}' is not a finite number")
+        raise UsageError(f"bad --at '{excerpt(part)}': '{excerpt(text)}' is not a finite number")
     return value
 
 

@@ -6,6 +6,8 @@ without importing the package that imports it.
 
 from __future__ import annotations
 
+import errno
+import io
 import os
 import sys
 from enum import IntEnum
@@ -39,3 +41,25 @@ def silence_stdout() -> None:
         pass
     finally:
         os.close(devnull)
+
+
+class _ClosedOutput(io.TextIOBase):
+    """Standard output when the shell closed it (``>&-``): writing fails as a
+    closed descriptor does, so only a command that prints is an error."""
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return False
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+
+
+def replace_closed_streams() -> None:
+    """Python leaves ``sys.stdout`` and ``sys.stderr`` as None when the descriptor is closed."""
+    if sys.stdout is None:
+        sys.stdout = _ClosedOutput()
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 -- for the life of the process
