@@ -25,7 +25,7 @@ Number = float | int
 class Value:
     """A node of the computation graph: its data, its gradient and where it came from."""
 
-    __slots__ = ("data", "grad", "inputs", "label", "op", "requires_grad")
+    __slots__ = ("_data", "grad", "inputs", "label", "op", "requires_grad")
 
     def __init__(
         self,
@@ -35,12 +35,23 @@ class Value:
         label: str = "",
         requires_grad: bool = True,
     ) -> None:
-        self.data = float(data) if isinstance(data, int) else data
+        # The engine reads the slot _data; the property below is for users.
+        self._data = float(data) if isinstance(data, int) else data
         self.grad: Any = 0.0
         self.inputs = inputs
         self.op = op
         self.label = label
         self.requires_grad = requires_grad
+
+    @property
+    def data(self) -> Any:
+        return self._data
+
+    @data.setter
+    def data(self, data: Any) -> None:
+        # As the constructor does: an int set later would otherwise send the
+        # next operation down the arrays' path, which skips the finiteness check.
+        self._data = float(data) if isinstance(data, int) else data
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
@@ -179,36 +190,69 @@ class Value:
         Gradients are reset first, so calling it twice gives the same result.
         With ``create_graph`` the gradients are Values whose own graph can be
         differentiated again (the rules run on the Value namespace).
+
+        Only inputs that vary near the point get a share (``requires_grad``,
+        see ``apply``). A node fed from several places sums its shares when
+        it is reached, with ``math.fsum`` (arrays: a compensated sum) from
+        three shares on, so that cancellation between them costs no digits.
         """
         order = self.topological_order()
         with paused_gc():
             for node in order:
                 node.grad = None
             self.grad = Value(1.0, requires_grad=False) if create_graph else 1.0
-            m = VALUE_MATH if create_graph else ops.math_for(self.data)
+            numbers = ops.math_for(self._data)
+            m = VALUE_MATH if create_graph else numbers
+            shares: dict[Value, list[Any]] = {}  # nodes with several contributions
             for node in reversed(order):
+                if shares and node in shares:
+                    # Two shares: one rounding of a + b is already what fsum gives.
+                    parts = shares.pop(node)
+                    node.grad = parts[0] + parts[1] if len(parts) == 2 else numbers.total(parts)
                 op, grad, inputs = node.op, node.grad, node.inputs
                 if op is None or grad is None:
                     continue
-                args = inputs if create_graph else [i.data for i in inputs]
-                out = node if create_graph else node.data
-                for inp, partial in zip(inputs, op.partials, strict=True):
+                data = [i._data for i in inputs]
+                args = inputs if create_graph else data
+                out = node if create_graph else node._data
+                rules = op.partials if create_graph else op.slopes
+                for k, (inp, partial) in enumerate(zip(inputs, rules, strict=True)):
                     if not inp.requires_grad:
                         continue
+                    flat = False
+                    if op.flat:  # a bool, or for arrays a bool per point
+                        flat = ops.flat_at(op, k, numbers, data)
+                        if flat is True or (flat is not False and flat.all()):
+                            continue
                     try:
                         step = grad * partial(m, *args, out)
                     except (ValueError, ArithmeticError, EvaluationError) as error:
                         # On Values (create_graph) the rule fails inside apply():
                         # still say which derivative failed, as with floats.
                         raise derivative_error(op, args, error) from None
-                    inp.grad = step if inp.grad is None else inp.grad + step
+                    if flat is not False and not create_graph:
+                        step = numbers.unless(flat, step)  # arrays: flat at some points
+                    if inp.grad is None:
+                        inp.grad = step
+                    elif create_graph:
+                        inp.grad = inp.grad + step
+                    elif inp in shares:
+                        shares[inp].append(step)
+                    else:
+                        shares[inp] = [inp.grad, step]
             for node in order:
                 if node.grad is None:
                     node.grad = 0.0
 
 
 def apply(op: Primitive, *inputs: Value | Number) -> Value:
-    """Run a primitive forward and record it as a new node of the graph."""
+    """Run a primitive forward and record it as a new node of the graph.
+
+    The new node requires a gradient when it varies with the variables near
+    the point: some input that does is not one the primitive ignores there
+    (``flat`` in ops.py; for arrays, at some point). So relu(x) at x=-1 is a
+    constant to backward(), and nothing above it is asked for a slope.
+    """
     values: list[Value] = []
     m = ops.FLOAT
     requires_grad = False
@@ -217,9 +261,9 @@ def apply(op: Primitive, *inputs: Value | Number) -> Value:
             v = Value(v, requires_grad=False)
         values.append(v)
         requires_grad = requires_grad or v.requires_grad
-        if not isinstance(v.data, float):
+        if not isinstance(v._data, float):
             m = ops.numpy_math()
-    args = [v.data for v in values]
+    args = [v._data for v in values]
     try:
         data = op.forward(m, *args)
     except (ValueError, ArithmeticError) as error:
@@ -227,7 +271,19 @@ def apply(op: Primitive, *inputs: Value | Number) -> Value:
     # Arrays are checked by their caller, point by point; a float here must be finite.
     if m is ops.FLOAT and not math.isfinite(data):
         raise forward_error(op, args)
+    if requires_grad and op.flat:
+        requires_grad = _varies(op, m, values, args)
     return Value(data, tuple(values), op, "", requires_grad)
+
+
+def _varies(op: Primitive, m: SimpleNamespace, inputs: list[Value], args: list[Any]) -> bool:
+    """Whether some input that requires a gradient is not ignored by ``op`` (everywhere)."""
+    for k, v in enumerate(inputs):
+        if v.requires_grad:
+            flat = ops.flat_at(op, k, m, args)
+            if flat is False or (flat is not True and not flat.all()):
+                return True
+    return False
 
 
 def forward_error(

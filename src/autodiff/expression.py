@@ -148,6 +148,16 @@ class Expression:
 ARRAY_CHUNK = 2**15
 
 
+class _Shares(NamedTuple):
+    """Who gets a share of whose gradient, at a point or at every point."""
+
+    into_first: bytearray  # step i passes a share to its first input
+    into_second: bytearray  # ... to its second input
+    reached: bytearray  # the steps whose slopes backward() asks for
+    shared: bytearray  # the steps with three shares or more: summed with fsum
+    shared_steps: list[int]
+
+
 class _FloatSweep:
     """Value and partials at one point of floats: a sweep forward, a sweep back.
 
@@ -156,8 +166,11 @@ class _FloatSweep:
     the graph needed: no Value per step, so several times faster and a
     fraction of the memory (docs/performance.md). What does not depend on the
     point is worked out once per expression: where the constants go, which
-    steps depend on a variable (the engine's requires_grad) and which steps
-    the result reaches through those.
+    steps vary with a variable (the engine's requires_grad), which steps the
+    result reaches through those, and which steps are fed from several
+    places (their shares are summed with fsum, as backward() does). Only at a
+    point where a primitive ignores a varying input (ops.flat: relu of a
+    negative, 0**y) are the shares worked out again.
     """
 
     def __init__(self, steps: Sequence[Step]) -> None:
@@ -170,29 +183,97 @@ class _FloatSweep:
         self.ops: list[Primitive | None] = [None] * n
         self.first = [0] * n
         self.second = [-1] * n
-        self.tracked = tracked = bytearray(n)  # depends on a variable
+        self.varies = varies = bytearray(n)  # depends on a variable
+        into_first, into_second = bytearray(n), bytearray(n)
         for i, (op, args, name, value) in enumerate(steps):
             if op is not None:
                 self.ops[i] = op
                 self.first[i] = a = args[0]
+                into_first[i] = varies[a]
                 if len(args) == 2:
                     self.second[i] = b = args[1]
-                    tracked[i] = tracked[a] or tracked[b]
-                else:
-                    tracked[i] = tracked[a]
+                    into_second[i] = varies[b]
+                varies[i] = into_first[i] or into_second[i]
             elif value is None:
                 self.variables.append((i, name))
-                tracked[i] = True
+                varies[i] = True
             else:
                 self.template[i] = value
-        # Back from the result through inputs that depend on a variable: the
-        # steps whose slopes backward() would ask for; the rest are skipped.
-        self.reached = reached = bytearray(n)
-        reached[-1] = tracked[-1]
+        self.shares = self._shares(varies[-1], into_first, into_second)
+        self.flat_edges: list[tuple[int, int]] = []  # (step, input) to ask at each point
+        always = self._flat_edges(steps)  # x**0: decided once
+        if always:
+            self.varies, into_first, into_second = self._varying(always)
+            self.shares = self._shares(self.varies[-1], into_first, into_second)
+
+    def _flat_edges(self, steps: Sequence[Step]) -> dict[int, tuple[bool, bool]]:
+        """The inputs that steps always ignore; the others that they may, in flat_edges."""
+        always: dict[int, tuple[bool, bool]] = {}
+        constant = [s.op is None and s.value is not None for s in steps]
+        for i, op in enumerate(self.ops):
+            if op is None or not op.flat or not self.varies[i]:
+                continue
+            args = steps[i].args
+            for k, j in enumerate(args):
+                if not self.varies[j] or k >= len(op.flat) or op.flat[k] is None:
+                    continue
+                reads = op.flat_reads[k] if k < len(op.flat_reads) else range(len(args))
+                if not all(constant[args[r]] for r in reads):
+                    self.flat_edges.append((i, k))
+                elif ops.flat_at(op, k, ops.FLOAT, [self.template[j] for j in args]):
+                    flags = always.get(i, (False, False))
+                    always[i] = (True, flags[1]) if k == 0 else (flags[0], True)
+        return always
+
+    def _shares(self, root: int, into_first: bytearray, into_second: bytearray) -> _Shares:
+        """Back from the result through the shares: what backward() will touch."""
+        n = len(self.ops)
+        reached, count = bytearray(n), [0] * n
+        reached[-1] = root
         for i in range(n - 1, -1, -1):
-            if reached[i]:
-                for j in steps[i].args:
-                    reached[j] = tracked[j]
+            if reached[i] and self.ops[i] is not None:
+                if into_first[i]:
+                    reached[self.first[i]] = 1
+                    count[self.first[i]] += 1
+                if into_second[i]:
+                    reached[self.second[i]] = 1
+                    count[self.second[i]] += 1
+        # Two shares need no list: one rounding of a + b is what fsum gives.
+        shared = bytearray(c > 2 for c in count)
+        steps = [i for i in range(n) if shared[i]]
+        return _Shares(into_first, into_second, reached, shared, steps)
+
+    def _varying(
+        self, flats: dict[int, tuple[bool, bool]]
+    ) -> tuple[bytearray, bytearray, bytearray]:
+        """Which steps vary, and which inputs get a share, when some steps ignore one.
+
+        As apply() decides requires_grad: a step varies when an input that
+        varies is not one it ignores; a step that does not vary gives no share.
+        """
+        varies = bytearray(self.varies)
+        into_first = bytearray(self.shares.into_first)
+        into_second = bytearray(self.shares.into_second)
+        for i, op in enumerate(self.ops):
+            if op is None or not self.varies[i]:
+                continue
+            a, b = self.first[i], self.second[i]
+            flat_first, flat_second = flats.get(i, (False, False))
+            into_first[i] = into_first[i] and varies[a] and not flat_first
+            into_second[i] = into_second[i] and varies[b] and not flat_second
+            varies[i] = into_first[i] or into_second[i]
+        return varies, into_first, into_second
+
+    def _flats(self, data: list[float]) -> dict[int, tuple[bool, bool]]:
+        """The steps that ignore a varying input at this point, and which."""
+        found: dict[int, tuple[bool, bool]] = {}
+        for i, k in self.flat_edges:
+            op = self.ops[i]
+            assert op is not None
+            if ops.flat_at(op, k, ops.FLOAT, _inputs(data, self.first[i], self.second[i])):
+                flags = found.get(i, (False, False))
+                found[i] = (True, flags[1]) if k == 0 else (flags[0], True)
+        return found
 
     def gradient(self, point: Mapping[str, Any]) -> tuple[float, dict[str, float]]:
         m = ops.FLOAT
@@ -215,40 +296,80 @@ class _FloatSweep:
                 raise forward_error(op, _inputs(data, a, b))
             data[i] = out
 
-        # -0.0 + x is x for every float x (signed zeros included), so the first
-        # contribution lands exactly as the engine's `grad = step` would.
+        shares = self.shares
+        if self.flat_edges:
+            flats = self._flats(data)
+            if flats:
+                varies, into_first, into_second = self._varying(flats)
+                shares = self._shares(varies[-1], into_first, into_second)
+        into_first, into_second, reached, shared, shared_steps = shares
+
+        # -0.0 + x is x for every float x (signed zeros included), so a sole
+        # share lands exactly as the engine's `grad = step` would; a step
+        # with three or more collects them in a list, summed when it is reached.
         value = data[-1]
-        grad = [-0.0] * len(data)
+        grad: list[Any] = [-0.0] * len(data)
+        for i in shared_steps:
+            grad[i] = []
         grad[-1] = 1.0
-        tracked, reached = self.tracked, self.reached
+        fsum = math.fsum
         for i in range(len(data) - 1, -1, -1):
             op = self.ops[i]
             if op is None or not reached[i]:
                 continue
-            g, out, a, b = grad[i], data[i], self.first[i], self.second[i]
+            g = grad[i]
+            if shared[i]:
+                try:
+                    g = fsum(g)
+                except (OverflowError, ValueError):  # inf - inf, or past the largest float
+                    g = ops.FLOAT.total(g)
+            out, a, b = data[i], self.first[i], self.second[i]
             # Only earlier steps read these from here on: free the two floats,
             # so that memory peaks before this sweep rather than after it.
             data[i] = grad[i] = 0.0
+            slopes = op.slopes
             try:
                 if b < 0:
-                    grad[a] += g * op.partials[0](m, data[a], out)
+                    share = g * slopes[0](m, data[a], out)
+                    if shared[a]:
+                        grad[a].append(share)
+                    else:
+                        grad[a] += share
                     continue
-                if tracked[a]:
-                    grad[a] += g * op.partials[0](m, data[a], data[b], out)
-                if tracked[b]:
-                    grad[b] += g * op.partials[1](m, data[a], data[b], out)
+                if into_first[i]:
+                    share = g * slopes[0](m, data[a], data[b], out)
+                    if shared[a]:
+                        grad[a].append(share)
+                    else:
+                        grad[a] += share
+                if into_second[i]:
+                    share = g * slopes[1](m, data[a], data[b], out)
+                    if shared[b]:
+                        grad[b].append(share)
+                    else:
+                        grad[b] += share
             except (ValueError, ArithmeticError) as error:
                 raise derivative_error(op, _inputs(data, a, b), error) from None
 
         partials: dict[str, float] = {}
         for i, name in self.variables:
-            partial = grad[i] if reached[i] else 0.0
+            partial = 0.0
+            if reached[i]:
+                partial = _total(grad[i]) if shared[i] else grad[i]
             if not math.isfinite(partial):
                 raise EvaluationError(
                     f"d/d{name}", [], "", message=f"the partial d/d{name} is not finite"
                 )
             partials[name] = partial
         return value, partials
+
+
+def _total(shares: list[float]) -> float:
+    """Three shares or more of one gradient, summed correctly rounded."""
+    try:
+        return math.fsum(shares)
+    except (OverflowError, ValueError):
+        return sum(shares, -0.0)  # says inf or NaN, as a plain sum would
 
 
 def _inputs(data: list[float], a: int, b: int) -> list[float]:
