@@ -203,26 +203,27 @@ class Value:
             self.grad = Value(1.0, requires_grad=False) if create_graph else 1.0
             numbers = ops.math_for(self._data)
             m = VALUE_MATH if create_graph else numbers
-            shares: dict[Value, list[Any]] = {}  # nodes with several contributions
             for node in reversed(order):
-                if shares and node in shares:
-                    # Two shares: one rounding of a + b is already what fsum gives.
-                    parts = shares.pop(node)
-                    node.grad = parts[0] + parts[1] if len(parts) == 2 else numbers.total(parts)
-                op, grad, inputs = node.op, node.grad, node.inputs
+                grad = node.grad
+                if grad.__class__ is list:  # shares from several places, all in by now
+                    node.grad = grad = _total(numbers, grad)
+                op, inputs = node.op, node.inputs
                 if op is None or grad is None:
                     continue
                 data = [i._data for i in inputs]
                 args = inputs if create_graph else data
                 out = node if create_graph else node._data
                 rules = op.partials if create_graph else op.slopes
-                for k, (inp, partial) in enumerate(zip(inputs, rules, strict=True)):
+                ignored = op.flat or _NEVER_FLAT  # longer than a unary's inputs: not strict
+                for inp, partial, ignores in zip(inputs, rules, ignored, strict=False):
                     if not inp.requires_grad:
                         continue
                     flat = False
-                    if op.flat:  # a bool, or for arrays a bool per point
-                        flat = ops.flat_at(op, k, numbers, data)
-                        if flat is True or (flat is not False and flat.all()):
+                    if ignores is not None:  # a bool, or for arrays a bool per point
+                        flat = ignores(numbers, *data)
+                        if flat is not True and flat is not False:
+                            flat = True if flat.all() else (flat if flat.any() else False)
+                        if flat is True:
                             continue
                     try:
                         step = grad * partial(m, *args, out)
@@ -232,17 +233,26 @@ class Value:
                         raise derivative_error(op, args, error) from None
                     if flat is not False and not create_graph:
                         step = numbers.unless(flat, step)  # arrays: flat at some points
-                    if inp.grad is None:
+                    have = inp.grad
+                    if have is None:
                         inp.grad = step
                     elif create_graph:
-                        inp.grad = inp.grad + step
-                    elif inp in shares:
-                        shares[inp].append(step)
+                        inp.grad = have + step
+                    elif have.__class__ is list:
+                        have.append(step)
                     else:
-                        shares[inp] = [inp.grad, step]
+                        inp.grad = [have, step]
             for node in order:
                 if node.grad is None:
                     node.grad = 0.0
+
+
+_NEVER_FLAT = (None, None)
+
+
+def _total(m: SimpleNamespace, shares: list[Any]) -> Any:
+    # Two shares: one rounding of a + b is already what fsum would give.
+    return shares[0] + shares[1] if len(shares) == 2 else m.total(shares)
 
 
 def apply(op: Primitive, *inputs: Value | Number) -> Value:
@@ -277,10 +287,12 @@ def apply(op: Primitive, *inputs: Value | Number) -> Value:
 
 
 def _varies(op: Primitive, m: SimpleNamespace, inputs: list[Value], args: list[Any]) -> bool:
-    """Whether some input that requires a gradient is not ignored by ``op`` (everywhere)."""
-    for k, v in enumerate(inputs):
+    """Whether ``op`` heeds some input that requires a gradient (for arrays: at some point)."""
+    for v, ignores in zip(inputs, op.flat, strict=True):
         if v.requires_grad:
-            flat = ops.flat_at(op, k, m, args)
+            if ignores is None:
+                return True
+            flat = ignores(m, *args)
             if flat is False or (flat is not True and not flat.all()):
                 return True
     return False

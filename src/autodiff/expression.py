@@ -114,6 +114,9 @@ class Expression:
 
         Chunks keep every intermediate array in the cache; one graph over a
         million points spent most of its time on fresh memory (10x slower).
+        A point where some step is not finite gets NaN, value and partials,
+        even when the steps above made it finite again (atan(1e308*10)): the
+        one-point path refuses it, and the caller can ask that path why.
         """
         import numpy as np
 
@@ -121,20 +124,29 @@ class Expression:
             if name not in point:
                 raise MissingValueError(name)
         inputs = {n: np.asarray(point[n], dtype=float) for n in self.variables}
-        shape = np.broadcast_shapes(*(a.shape for a in inputs.values()))
+        # Every array given sets the shape, used by the expression or not:
+        # sin(4) over two points is two values.
+        shape = np.broadcast_shapes(*(np.shape(a) for a in point.values()))
         flat = {n: np.broadcast_to(a, shape).reshape(-1) for n, a in inputs.items()}
         size = math.prod(shape)
         value = np.empty(size)
         grads = {n: np.empty(size) for n in self.variables}
+        chunk = array_chunk(len(self.steps))
         with np.errstate(all="ignore"):
-            for start in range(0, size, ARRAY_CHUNK):
-                part = slice(start, start + ARRAY_CHUNK)
+            for start in range(0, size, chunk):
+                part = slice(start, start + chunk)
                 values = self.evaluate_all({n: a[part] for n, a in flat.items()})
                 values[-1].backward()
                 value[part] = values[-1].data
                 for s, v in zip(self.steps, values, strict=True):
                     if s.is_variable:
                         grads[s.name][part] = v.grad
+                hidden = _not_finite_inside(values)
+                if hidden is not None:  # a value already NaN or infinite says so itself
+                    where = np.flatnonzero(hidden & np.isfinite(value[part])) + start
+                    value[where] = math.nan
+                    for g in grads.values():
+                        g[where] = math.nan
         return value.reshape(shape), {n: g.reshape(shape) for n, g in grads.items()}
 
     @cached_property
@@ -146,6 +158,31 @@ class Expression:
 # Points per graph on the array path: 2**14..2**16 measured fastest
 # (intermediates stay in the cache); benchmarks/pipelines.py.
 ARRAY_CHUNK = 2**15
+
+# The memory a chunk's arrays may take: a large graph gets fewer points per
+# chunk (docs/reliability.md). Per node and point, 8 bytes for each of the
+# arrays held at the peak of backward(): the node's data, its gradient, and
+# a share on its way or a temporary.
+ARRAY_BUDGET = 256 * 2**20
+ARRAYS_PER_NODE = 3
+
+
+def array_chunk(nodes: int, budget: int = ARRAY_BUDGET) -> int:
+    """Points per chunk for a graph of ``nodes`` steps: the fastest, within the budget."""
+    return max(1, min(ARRAY_CHUNK, budget // (8 * ARRAYS_PER_NODE * max(nodes, 1))))
+
+
+def _not_finite_inside(values: Sequence[Value]) -> Any:
+    """The points where some operation's value is not finite, or None if there are none."""
+    import numpy as np
+
+    hidden = None
+    for v in values:
+        data = v._data
+        if v.op is not None and data.__class__ is not float and not np.isfinite(data).all():
+            bad = ~np.isfinite(data)
+            hidden = bad if hidden is None else hidden | bad
+    return hidden
 
 
 class _Shares(NamedTuple):

@@ -50,6 +50,8 @@ class Primitive:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "slopes", self.careful or self.partials)
+        if self.flat and len(self.flat) != len(self.partials):
+            raise ValueError(f"{self.name}: flat needs a rule (or None) for each input")
 
     @property
     def arity(self) -> int:
@@ -330,7 +332,7 @@ def flat_at(op: Primitive, k: int, m: SimpleNamespace, args: Sequence[Any]) -> A
     A bool for floats, an array of them for arrays: the one test that the
     engine, the float sweep and the array path all ask (see ``flat``).
     """
-    rule = op.flat[k] if k < len(op.flat) else None
+    rule = op.flat[k] if op.flat else None
     if rule is None:
         return False
     flat = rule(m, *args)
