@@ -308,20 +308,11 @@ def _compensated_sum(parts: list[Any]) -> Any:
     end, as if summed in twice the precision, so cancellation between
     contributions costs no digits (math.fsum's job for floats).
     """
-    import numpy as np
-
-    total = parts[0] + parts[1]
-    back = total - parts[0]
-    carried = (parts[0] - (total - back)) + (parts[1] - back)
-    lost = np.empty_like(carried)
-    for part in parts[2:]:
-        # In place, the same steps: the error of total + part is
-        # (total - (s - back)) + (part - back), with back = s - total.
+    total, carried = parts[0], 0.0
+    for part in parts[1:]:
         s = total + part
-        np.subtract(s, total, out=back)
-        np.subtract(total, np.subtract(s, back, out=lost), out=lost)
-        carried += lost
-        carried += np.subtract(part, back, out=back)
+        back = s - total
+        carried = carried + ((total - (s - back)) + (part - back))
         total = s
     return total + carried
 
