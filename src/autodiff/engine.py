@@ -213,7 +213,7 @@ class Value:
                 data = [i._data for i in inputs]
                 args = inputs if create_graph else data
                 out = node if create_graph else node._data
-                rules = op.partials if create_graph else op.slopes
+                rules = op.partials if create_graph else op.careful or op.partials  # slopes
                 ignored = op.flat or _NEVER_FLAT  # longer than a unary's inputs: not strict
                 for inp, partial, ignores in zip(inputs, rules, ignored, strict=False):
                     if not inp.requires_grad:

@@ -364,7 +364,7 @@ class _FloatSweep:
             # Only earlier steps read these from here on: free the two floats,
             # so that memory peaks before this sweep rather than after it.
             data[i] = grad[i] = 0.0
-            slopes = op.slopes
+            slopes = op.careful or op.partials  # op.slopes, without a property call
             try:
                 if b < 0:
                     share = g * slopes[0](m, data[a], out)

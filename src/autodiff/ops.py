@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from types import SimpleNamespace
 from typing import Any
@@ -44,14 +44,19 @@ class Primitive:
     # constants is decided once per expression: x**2 is never flat in x.
     flat_reads: tuple[tuple[int, ...], ...] = ()
     careful: tuple[Rule, ...] = ()  # the partials spelled for accuracy on numbers
-    # What numbers (floats, arrays) are differentiated with: a field, not a
-    # property, because the float sweep reads it once per step.
-    slopes: tuple[Rule, ...] = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "slopes", self.careful or self.partials)
         if self.flat and len(self.flat) != len(self.partials):
             raise ValueError(f"{self.name}: flat needs a rule (or None) for each input")
+
+    @property
+    def slopes(self) -> tuple[Rule, ...]:
+        """The partials that numbers (floats, arrays) are computed with.
+
+        Read afresh, not stored, so that a rule swapped in ``partials`` (as
+        tests of ``check`` do) is the one used; hot loops spell it inline.
+        """
+        return self.careful or self.partials
 
     @property
     def arity(self) -> int:
