@@ -9,8 +9,10 @@ can be differentiated again.
 
 from __future__ import annotations
 
+import functools
 import gc
 import math
+import operator
 from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any
@@ -25,7 +27,7 @@ Number = float | int
 class Value:
     """A node of the computation graph: its data, its gradient and where it came from."""
 
-    __slots__ = ("_data", "grad", "inputs", "label", "op", "requires_grad")
+    __slots__ = ("_data", "grad", "ignored", "inputs", "label", "op", "requires_grad")
 
     def __init__(
         self,
@@ -42,6 +44,9 @@ class Value:
         self.op = op
         self.label = label
         self.requires_grad = requires_grad
+        # Per input, whether op ignores it here (ops.flat), when it ignores one:
+        # worked out by apply(), so that backward() need not ask again.
+        self.ignored: list[Any] | None = None
 
     @property
     def data(self) -> Any:
@@ -203,41 +208,37 @@ class Value:
             self.grad = Value(1.0, requires_grad=False) if create_graph else 1.0
             numbers = ops.math_for(self._data)
             m = VALUE_MATH if create_graph else numbers
-            for node in reversed(order):
+            # A result that does not vary near the point passes nothing on.
+            for node in reversed(order) if self.requires_grad else ():
                 grad = node.grad
                 if grad.__class__ is list:  # shares from several places, all in by now
-                    node.grad = grad = _total(numbers, grad)
+                    # Two: one rounding of a + b is already what fsum would give.
+                    grad = grad[0] + grad[1] if len(grad) == 2 else m.total(grad)
+                    node.grad = grad
                 op, inputs = node.op, node.inputs
                 if op is None or grad is None:
                     continue
                 data = [i._data for i in inputs]
                 args = inputs if create_graph else data
                 out = node if create_graph else node._data
-                rules = op.partials if create_graph else op.careful or op.partials  # slopes
-                ignored = op.flat or _NEVER_FLAT  # longer than a unary's inputs: not strict
-                for inp, partial, ignores in zip(inputs, rules, ignored, strict=False):
-                    if not inp.requires_grad:
+                rules: Any = op.partials if create_graph else op.careful or op.partials
+                masks: Any = _NO_MASKS
+                if node.ignored is not None:
+                    rules, masks = _heeded(node.ignored, rules, create_graph)
+                for inp, partial, mask in zip(inputs, rules, masks, strict=False):
+                    if partial is None or not inp.requires_grad:
                         continue
-                    flat = False
-                    if ignores is not None:  # a bool, or for arrays a bool per point
-                        flat = ignores(numbers, *data)
-                        if flat is not True and flat is not False:
-                            flat = True if flat.all() else (flat if flat.any() else False)
-                        if flat is True:
-                            continue
                     try:
                         step = grad * partial(m, *args, out)
                     except (ValueError, ArithmeticError, EvaluationError) as error:
                         # On Values (create_graph) the rule fails inside apply():
                         # still say which derivative failed, as with floats.
                         raise derivative_error(op, args, error) from None
-                    if flat is not False and not create_graph:
-                        step = numbers.unless(flat, step)  # arrays: flat at some points
+                    if mask is not None:  # arrays: 0 where the input is ignored
+                        step = numbers.unless(mask, step)
                     have = inp.grad
                     if have is None:
                         inp.grad = step
-                    elif create_graph:
-                        inp.grad = have + step
                     elif have.__class__ is list:
                         have.append(step)
                     else:
@@ -247,12 +248,20 @@ class Value:
                     node.grad = 0.0
 
 
-_NEVER_FLAT = (None, None)
+_NO_MASKS = (None, None)  # zip stops at a unary's one input
 
 
-def _total(m: SimpleNamespace, shares: list[Any]) -> Any:
-    # Two shares: one rounding of a + b is already what fsum would give.
-    return shares[0] + shares[1] if len(shares) == 2 else m.total(shares)
+def _heeded(
+    ignored: list[Any], rules: tuple[Any, ...], create_graph: bool
+) -> tuple[list[Any], list[Any]]:
+    """The rules for the inputs a node heeds (None for one it ignores), and masks.
+
+    For arrays, an input ignored at some points only gets a mask: its share
+    is 0 at those points, whatever the slopes above were there.
+    """
+    heeded = [None if flat is True else rule for flat, rule in zip(ignored, rules, strict=True)]
+    masks = [None if flat is True or flat is False or create_graph else flat for flat in ignored]
+    return heeded, masks
 
 
 def apply(op: Primitive, *inputs: Value | Number) -> Value:
@@ -281,21 +290,39 @@ def apply(op: Primitive, *inputs: Value | Number) -> Value:
     # Arrays are checked by their caller, point by point; a float here must be finite.
     if m is ops.FLOAT and not math.isfinite(data):
         raise forward_error(op, args)
-    if requires_grad and op.flat:
-        requires_grad = _varies(op, m, values, args)
-    return Value(data, tuple(values), op, "", requires_grad)
+    ignored = _ignored(op, m, values, args) if requires_grad and op.flat else None
+    node = Value(data, tuple(values), op, "", requires_grad)
+    if ignored is not None:
+        # It varies when some input that does is one it heeds (arrays: somewhere).
+        node.requires_grad = any(
+            v.requires_grad and flat is not True for v, flat in zip(values, ignored, strict=True)
+        )
+        node.ignored = ignored
+    return node
 
 
-def _varies(op: Primitive, m: SimpleNamespace, inputs: list[Value], args: list[Any]) -> bool:
-    """Whether ``op`` heeds some input that requires a gradient (for arrays: at some point)."""
-    for v, ignores in zip(inputs, op.flat, strict=True):
-        if v.requires_grad:
-            if ignores is None:
-                return True
-            flat = ignores(m, *args)
-            if flat is False or (flat is not True and not flat.all()):
-                return True
-    return False
+def _ignored(op: Primitive, m: SimpleNamespace, inputs: list[Value], args: list[Any]) -> Any:
+    """Per input: True where ``op`` ignores it (of those that require a gradient), else False.
+
+    None when it ignores none. For arrays, True or False when that holds at
+    every point, else the points where it does. Spelled out for one and two
+    inputs (every primitive has one or two): this runs for every x**2.
+    """
+    rules, first = op.flat, inputs[0].requires_grad
+    if len(args) == 1:
+        flat = _spread(rules[0](m, args[0])) if first and rules[0] else False
+        return None if flat is False else [flat]
+    a, b = args
+    flat_a = _spread(rules[0](m, a, b)) if first and rules[0] else False
+    flat_b = _spread(rules[1](m, a, b)) if inputs[1].requires_grad and rules[1] else False
+    return None if flat_a is False and flat_b is False else [flat_a, flat_b]
+
+
+def _spread(flat: Any) -> Any:
+    """A bool, or for arrays True or False when it holds at every point, else the array."""
+    if flat is True or flat is False:
+        return flat
+    return True if flat.all() else (flat if flat.any() else False)
 
 
 def forward_error(
@@ -330,7 +357,10 @@ def _value_function(op: Primitive) -> Any:
 
 
 # The namespace that runs the primitive rules on Values: derivatives as graphs.
-VALUE_MATH = SimpleNamespace(**{p.name: _value_function(p) for p in ops.FUNCTIONS.values()})
+VALUE_MATH = SimpleNamespace(
+    **{p.name: _value_function(p) for p in ops.FUNCTIONS.values()},
+    total=lambda shares: functools.reduce(operator.add, shares),  # as a + b + c was built
+)
 
 
 class paused_gc:

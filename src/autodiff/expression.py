@@ -185,14 +185,25 @@ def _not_finite_inside(values: Sequence[Value]) -> Any:
     return hidden
 
 
-class _Shares(NamedTuple):
-    """Who gets a share of whose gradient, at a point or at every point."""
+class _Plan(NamedTuple):
+    """Who passes a share of its gradient to whom, at a point or at every point."""
 
     into_first: bytearray  # step i passes a share to its first input
     into_second: bytearray  # ... to its second input
-    reached: bytearray  # the steps whose slopes backward() asks for
-    shared: bytearray  # the steps with three shares or more: summed with fsum
+    # Per step: 0 not reached (backward() never asks its slopes), 1 reached,
+    # 2 reached with three shares or more (collected, then summed with fsum).
+    state: bytearray
     shared_steps: list[int]
+
+
+class _Collected(list[float]):
+    """The shares of a step with three or more: ``grad[i] += share`` collects them."""
+
+    __slots__ = ()
+
+    def __iadd__(self, share: Any) -> _Collected:  # type: ignore[override, misc]
+        self.append(share)
+        return self
 
 
 class _FloatSweep:
@@ -236,12 +247,12 @@ class _FloatSweep:
                 varies[i] = True
             else:
                 self.template[i] = value
-        self.shares = self._shares(varies[-1], into_first, into_second)
+        self.plan = self._plan(varies[-1], into_first, into_second)
         self.flat_edges: list[tuple[int, int]] = []  # (step, input) to ask at each point
         always = self._flat_edges(steps)  # x**0: decided once
         if always:
             self.varies, into_first, into_second = self._varying(always)
-            self.shares = self._shares(self.varies[-1], into_first, into_second)
+            self.plan = self._plan(self.varies[-1], into_first, into_second)
 
     def _flat_edges(self, steps: Sequence[Step]) -> dict[int, tuple[bool, bool]]:
         """The inputs that steps always ignore; the others that they may, in flat_edges."""
@@ -262,7 +273,7 @@ class _FloatSweep:
                     always[i] = (True, flags[1]) if k == 0 else (flags[0], True)
         return always
 
-    def _shares(self, root: int, into_first: bytearray, into_second: bytearray) -> _Shares:
+    def _plan(self, root: int, into_first: bytearray, into_second: bytearray) -> _Plan:
         """Back from the result through the shares: what backward() will touch."""
         n = len(self.ops)
         reached, count = bytearray(n), [0] * n
@@ -276,9 +287,9 @@ class _FloatSweep:
                     reached[self.second[i]] = 1
                     count[self.second[i]] += 1
         # Two shares need no list: one rounding of a + b is what fsum gives.
-        shared = bytearray(c > 2 for c in count)
-        steps = [i for i in range(n) if shared[i]]
-        return _Shares(into_first, into_second, reached, shared, steps)
+        state = bytearray(2 if c > 2 else r for c, r in zip(count, reached, strict=True))
+        steps = [i for i in range(n) if state[i] == 2]
+        return _Plan(into_first, into_second, state, steps)
 
     def _varying(
         self, flats: dict[int, tuple[bool, bool]]
@@ -289,8 +300,8 @@ class _FloatSweep:
         varies is not one it ignores; a step that does not vary gives no share.
         """
         varies = bytearray(self.varies)
-        into_first = bytearray(self.shares.into_first)
-        into_second = bytearray(self.shares.into_second)
+        into_first = bytearray(self.plan.into_first)
+        into_second = bytearray(self.plan.into_second)
         for i, op in enumerate(self.ops):
             if op is None or not self.varies[i]:
                 continue
@@ -333,33 +344,30 @@ class _FloatSweep:
                 raise forward_error(op, _inputs(data, a, b))
             data[i] = out
 
-        shares = self.shares
+        plan = self.plan
         if self.flat_edges:
             flats = self._flats(data)
             if flats:
                 varies, into_first, into_second = self._varying(flats)
-                shares = self._shares(varies[-1], into_first, into_second)
-        into_first, into_second, reached, shared, shared_steps = shares
+                plan = self._plan(varies[-1], into_first, into_second)
+        into_first, into_second, state, shared_steps = plan
 
         # -0.0 + x is x for every float x (signed zeros included), so a sole
         # share lands exactly as the engine's `grad = step` would; a step
-        # with three or more collects them in a list, summed when it is reached.
+        # with three or more collects them instead, summed when it is reached.
         value = data[-1]
         grad: list[Any] = [-0.0] * len(data)
         for i in shared_steps:
-            grad[i] = []
+            grad[i] = _Collected()
         grad[-1] = 1.0
-        fsum = math.fsum
         for i in range(len(data) - 1, -1, -1):
-            op = self.ops[i]
-            if op is None or not reached[i]:
+            reached = state[i]
+            if not reached:
                 continue
-            g = grad[i]
-            if shared[i]:
-                try:
-                    g = fsum(g)
-                except (OverflowError, ValueError):  # inf - inf, or past the largest float
-                    g = ops.FLOAT.total(g)
+            op = self.ops[i]
+            if op is None:
+                continue
+            g = grad[i] if reached == 1 else _total(grad[i])
             out, a, b = data[i], self.first[i], self.second[i]
             # Only earlier steps read these from here on: free the two floats,
             # so that memory peaks before this sweep rather than after it.
@@ -367,32 +375,19 @@ class _FloatSweep:
             slopes = op.careful or op.partials  # op.slopes, without a property call
             try:
                 if b < 0:
-                    share = g * slopes[0](m, data[a], out)
-                    if shared[a]:
-                        grad[a].append(share)
-                    else:
-                        grad[a] += share
+                    grad[a] += g * slopes[0](m, data[a], out)
                     continue
                 if into_first[i]:
-                    share = g * slopes[0](m, data[a], data[b], out)
-                    if shared[a]:
-                        grad[a].append(share)
-                    else:
-                        grad[a] += share
+                    grad[a] += g * slopes[0](m, data[a], data[b], out)
                 if into_second[i]:
-                    share = g * slopes[1](m, data[a], data[b], out)
-                    if shared[b]:
-                        grad[b].append(share)
-                    else:
-                        grad[b] += share
+                    grad[b] += g * slopes[1](m, data[a], data[b], out)
             except (ValueError, ArithmeticError) as error:
                 raise derivative_error(op, _inputs(data, a, b), error) from None
 
         partials: dict[str, float] = {}
         for i, name in self.variables:
-            partial = 0.0
-            if reached[i]:
-                partial = _total(grad[i]) if shared[i] else grad[i]
+            reached = state[i]
+            partial = 0.0 if not reached else grad[i] if reached == 1 else _total(grad[i])
             if not math.isfinite(partial):
                 raise EvaluationError(
                     f"d/d{name}", [], "", message=f"the partial d/d{name} is not finite"
