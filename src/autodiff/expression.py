@@ -249,13 +249,13 @@ class _FloatSweep:
                 self.template[i] = value
         self.plan = self._plan(varies[-1], into_first, into_second)
         self.flat_edges: list[tuple[int, int]] = []  # (step, input) to ask at each point
-        always = self._flat_edges(steps)  # x**0: decided once
+        always = self._flat_edges(steps) if any(op and op.flat for op in self.ops) else None
         if always:
             self.varies, into_first, into_second = self._varying(always)
             self.plan = self._plan(self.varies[-1], into_first, into_second)
 
     def _flat_edges(self, steps: Sequence[Step]) -> dict[int, tuple[bool, bool]]:
-        """The inputs that steps always ignore; the others that they may, in flat_edges."""
+        """The inputs that steps always ignore (x**0); those they may ignore, in flat_edges."""
         always: dict[int, tuple[bool, bool]] = {}
         constant = [s.op is None and s.value is not None for s in steps]
         for i, op in enumerate(self.ops):
@@ -287,9 +287,10 @@ class _FloatSweep:
                     reached[self.second[i]] = 1
                     count[self.second[i]] += 1
         # Two shares need no list: one rounding of a + b is what fsum gives.
-        state = bytearray(2 if c > 2 else r for c, r in zip(count, reached, strict=True))
-        steps = [i for i in range(n) if state[i] == 2]
-        return _Plan(into_first, into_second, state, steps)
+        steps = [i for i, c in enumerate(count) if c > 2]
+        for i in steps:
+            reached[i] = 2
+        return _Plan(into_first, into_second, reached, steps)
 
     def _varying(
         self, flats: dict[int, tuple[bool, bool]]
