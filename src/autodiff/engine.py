@@ -9,8 +9,10 @@ can be differentiated again.
 
 from __future__ import annotations
 
+import functools
 import gc
 import math
+import operator
 from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any
@@ -25,7 +27,7 @@ Number = float | int
 class Value:
     """A node of the computation graph: its data, its gradient and where it came from."""
 
-    __slots__ = ("data", "grad", "inputs", "label", "op", "requires_grad")
+    __slots__ = ("_data", "grad", "ignored", "inputs", "label", "op", "requires_grad")
 
     def __init__(
         self,
@@ -35,12 +37,26 @@ class Value:
         label: str = "",
         requires_grad: bool = True,
     ) -> None:
-        self.data = float(data) if isinstance(data, int) else data
+        # The engine reads the slot _data; the property below is for users.
+        self._data = float(data) if isinstance(data, int) else data
         self.grad: Any = 0.0
         self.inputs = inputs
         self.op = op
         self.label = label
         self.requires_grad = requires_grad
+        # Per input, whether op ignores it here (ops.flat), when it ignores one:
+        # worked out by apply(), so that backward() need not ask again.
+        self.ignored: list[Any] | None = None
+
+    @property
+    def data(self) -> Any:
+        return self._data
+
+    @data.setter
+    def data(self, data: Any) -> None:
+        # As the constructor does: an int set later would otherwise send the
+        # next operation down the arrays' path, which skips the finiteness check.
+        self._data = float(data) if isinstance(data, int) else data
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
@@ -179,21 +195,38 @@ class Value:
         Gradients are reset first, so calling it twice gives the same result.
         With ``create_graph`` the gradients are Values whose own graph can be
         differentiated again (the rules run on the Value namespace).
+
+        Only inputs that vary near the point get a share (``requires_grad``,
+        see ``apply``). A node fed from several places sums its shares when
+        it is reached, with ``math.fsum`` (arrays: a compensated sum) from
+        three shares on, so that cancellation between them costs no digits.
         """
         order = self.topological_order()
         with paused_gc():
             for node in order:
                 node.grad = None
             self.grad = Value(1.0, requires_grad=False) if create_graph else 1.0
-            m = VALUE_MATH if create_graph else ops.math_for(self.data)
-            for node in reversed(order):
-                op, grad, inputs = node.op, node.grad, node.inputs
+            numbers = ops.math_for(self._data)
+            m = VALUE_MATH if create_graph else numbers
+            # A result that does not vary near the point passes nothing on.
+            for node in reversed(order) if self.requires_grad else ():
+                grad = node.grad
+                if grad.__class__ is list:  # shares from several places, all in by now
+                    # Two: one rounding of a + b is already what fsum would give.
+                    grad = grad[0] + grad[1] if len(grad) == 2 else m.total(grad)
+                    node.grad = grad
+                op, inputs = node.op, node.inputs
                 if op is None or grad is None:
                     continue
-                args = inputs if create_graph else [i.data for i in inputs]
-                out = node if create_graph else node.data
-                for inp, partial in zip(inputs, op.partials, strict=True):
-                    if not inp.requires_grad:
+                data = [i._data for i in inputs]
+                args = inputs if create_graph else data
+                out = node if create_graph else node._data
+                rules: Any = op.partials if create_graph else op.careful or op.partials
+                masks: Any = _NO_MASKS
+                if node.ignored is not None:
+                    rules, masks = _heeded(node.ignored, rules, create_graph)
+                for inp, partial, mask in zip(inputs, rules, masks, strict=False):
+                    if partial is None or not inp.requires_grad:
                         continue
                     try:
                         step = grad * partial(m, *args, out)
@@ -201,14 +234,44 @@ class Value:
                         # On Values (create_graph) the rule fails inside apply():
                         # still say which derivative failed, as with floats.
                         raise derivative_error(op, args, error) from None
-                    inp.grad = step if inp.grad is None else inp.grad + step
+                    if mask is not None:  # arrays: 0 where the input is ignored
+                        step = numbers.unless(mask, step)
+                    have = inp.grad
+                    if have is None:
+                        inp.grad = step
+                    elif have.__class__ is list:
+                        have.append(step)
+                    else:
+                        inp.grad = [have, step]
             for node in order:
                 if node.grad is None:
                     node.grad = 0.0
 
 
+_NO_MASKS = (None, None)  # zip stops at a unary's one input
+
+
+def _heeded(
+    ignored: list[Any], rules: tuple[Any, ...], create_graph: bool
+) -> tuple[list[Any], list[Any]]:
+    """The rules for the inputs a node heeds (None for one it ignores), and masks.
+
+    For arrays, an input ignored at some points only gets a mask: its share
+    is 0 at those points, whatever the slopes above were there.
+    """
+    heeded = [None if flat is True else rule for flat, rule in zip(ignored, rules, strict=True)]
+    masks = [None if flat is True or flat is False or create_graph else flat for flat in ignored]
+    return heeded, masks
+
+
 def apply(op: Primitive, *inputs: Value | Number) -> Value:
-    """Run a primitive forward and record it as a new node of the graph."""
+    """Run a primitive forward and record it as a new node of the graph.
+
+    The new node requires a gradient when it varies with the variables near
+    the point: some input that does is not one the primitive ignores there
+    (``flat`` in ops.py; for arrays, at some point). So relu(x) at x=-1 is a
+    constant to backward(), and nothing above it is asked for a slope.
+    """
     values: list[Value] = []
     m = ops.FLOAT
     requires_grad = False
@@ -217,9 +280,9 @@ def apply(op: Primitive, *inputs: Value | Number) -> Value:
             v = Value(v, requires_grad=False)
         values.append(v)
         requires_grad = requires_grad or v.requires_grad
-        if not isinstance(v.data, float):
+        if not isinstance(v._data, float):
             m = ops.numpy_math()
-    args = [v.data for v in values]
+    args = [v._data for v in values]
     try:
         data = op.forward(m, *args)
     except (ValueError, ArithmeticError) as error:
@@ -227,7 +290,39 @@ def apply(op: Primitive, *inputs: Value | Number) -> Value:
     # Arrays are checked by their caller, point by point; a float here must be finite.
     if m is ops.FLOAT and not math.isfinite(data):
         raise forward_error(op, args)
-    return Value(data, tuple(values), op, "", requires_grad)
+    ignored = _ignored(op, m, values, args) if requires_grad and op.flat else None
+    node = Value(data, tuple(values), op, "", requires_grad)
+    if ignored is not None:
+        # It varies when some input that does is one it heeds (arrays: somewhere).
+        node.requires_grad = any(
+            v.requires_grad and flat is not True for v, flat in zip(values, ignored, strict=True)
+        )
+        node.ignored = ignored
+    return node
+
+
+def _ignored(op: Primitive, m: SimpleNamespace, inputs: list[Value], args: list[Any]) -> Any:
+    """Per input: True where ``op`` ignores it (of those that require a gradient), else False.
+
+    None when it ignores none. For arrays, True or False when that holds at
+    every point, else the points where it does. Spelled out for one and two
+    inputs (every primitive has one or two): this runs for every x**2.
+    """
+    rules, first = op.flat, inputs[0].requires_grad
+    if len(args) == 1:
+        flat = _spread(rules[0](m, args[0])) if first and rules[0] else False
+        return None if flat is False else [flat]
+    a, b = args
+    flat_a = _spread(rules[0](m, a, b)) if first and rules[0] else False
+    flat_b = _spread(rules[1](m, a, b)) if inputs[1].requires_grad and rules[1] else False
+    return None if flat_a is False and flat_b is False else [flat_a, flat_b]
+
+
+def _spread(flat: Any) -> Any:
+    """A bool, or for arrays True or False when it holds at every point, else the array."""
+    if flat is True or flat is False:
+        return flat
+    return True if flat.all() else (flat if flat.any() else False)
 
 
 def forward_error(
@@ -262,7 +357,10 @@ def _value_function(op: Primitive) -> Any:
 
 
 # The namespace that runs the primitive rules on Values: derivatives as graphs.
-VALUE_MATH = SimpleNamespace(**{p.name: _value_function(p) for p in ops.FUNCTIONS.values()})
+VALUE_MATH = SimpleNamespace(
+    **{p.name: _value_function(p) for p in ops.FUNCTIONS.values()},
+    total=lambda shares: functools.reduce(operator.add, shares),  # as a + b + c was built
+)
 
 
 class paused_gc:

@@ -108,9 +108,9 @@ def explain(expression: Expression, point: Mapping[str, float]) -> Trace:
         upstream = grads[node]
         args = tuple(i.data for i in node.inputs)
         inputs = tuple(names[i] for i in node.inputs)
-        for k, (inp, partial) in enumerate(zip(node.inputs, node.op.partials, strict=True)):
-            if not inp.requires_grad:
-                continue  # a constant: backward() skips it too
+        for k, (inp, partial) in enumerate(zip(node.inputs, node.op.slopes, strict=True)):
+            if not inp.requires_grad or ops.flat_at(node.op, k, ops.FLOAT, args):
+                continue  # a constant, or an input ignored here: backward() skips it too
             local = float(partial(ops.FLOAT, *args, node.data))
             product = upstream * local
             before = grads.get(inp)

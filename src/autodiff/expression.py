@@ -115,6 +115,9 @@ class Expression:
 
         Chunks keep every intermediate array in the cache; one graph over a
         million points spent most of its time on fresh memory (10x slower).
+        A point where some step is not finite gets NaN, value and partials,
+        even when the steps above made it finite again (atan(1e308*10)): the
+        one-point path refuses it, and the caller can ask that path why.
         """
         import numpy as np
 
@@ -122,20 +125,29 @@ class Expression:
             if name not in point:
                 raise MissingValueError(name)
         inputs = {n: np.asarray(point[n], dtype=float) for n in self.variables}
-        shape = np.broadcast_shapes(*(a.shape for a in inputs.values()))
+        # Every array given sets the shape, used by the expression or not:
+        # sin(4) over two points is two values.
+        shape = np.broadcast_shapes(*(np.shape(a) for a in point.values()))
         flat = {n: np.broadcast_to(a, shape).reshape(-1) for n, a in inputs.items()}
         size = math.prod(shape)
         value = np.empty(size)
         grads = {n: np.empty(size) for n in self.variables}
+        chunk = array_chunk(len(self.steps))
         with np.errstate(all="ignore"):
-            for start in range(0, size, ARRAY_CHUNK):
-                part = slice(start, start + ARRAY_CHUNK)
+            for start in range(0, size, chunk):
+                part = slice(start, start + chunk)
                 values = self.evaluate_all({n: a[part] for n, a in flat.items()})
                 values[-1].backward()
                 value[part] = values[-1].data
                 for s, v in zip(self.steps, values, strict=True):
                     if s.is_variable:
                         grads[s.name][part] = v.grad
+                hidden = _not_finite_inside(values)
+                if hidden is not None:  # a value already NaN or infinite says so itself
+                    where = np.flatnonzero(hidden & np.isfinite(value[part])) + start
+                    value[where] = math.nan
+                    for g in grads.values():
+                        g[where] = math.nan
         return value.reshape(shape), {n: g.reshape(shape) for n, g in grads.items()}
 
     @cached_property
@@ -148,6 +160,52 @@ class Expression:
 # (intermediates stay in the cache); benchmarks/pipelines.py.
 ARRAY_CHUNK = 2**15
 
+# The memory a chunk's arrays may take: a large graph gets fewer points per
+# chunk (docs/reliability.md). Per node and point, 8 bytes for each of the
+# arrays held at the peak of backward(): the node's data, its gradient, the
+# shares on their way and the temporaries of a rule (2.9 to 3.4 measured).
+ARRAY_BUDGET = 256 * 2**20
+ARRAYS_PER_NODE = 4
+
+
+def array_chunk(nodes: int) -> int:
+    """Points per chunk for a graph of ``nodes`` steps: the fastest, within ARRAY_BUDGET."""
+    return max(1, min(ARRAY_CHUNK, ARRAY_BUDGET // (8 * ARRAYS_PER_NODE * max(nodes, 1))))
+
+
+def _not_finite_inside(values: Sequence[Value]) -> Any:
+    """The points where some operation's value is not finite, or None if there are none."""
+    import numpy as np
+
+    hidden = None
+    for v in values:
+        data = v._data
+        if v.op is not None and data.__class__ is not float and not np.isfinite(data).all():
+            bad = ~np.isfinite(data)
+            hidden = bad if hidden is None else hidden | bad
+    return hidden
+
+
+class _Plan(NamedTuple):
+    """Who passes a share of its gradient to whom, at a point or at every point."""
+
+    into_first: bytearray  # step i passes a share to its first input
+    into_second: bytearray  # ... to its second input
+    # Per step: 0 not reached (backward() never asks its slopes), 1 reached,
+    # 2 reached with three shares or more (collected, then summed with fsum).
+    state: bytearray
+    shared_steps: list[int]
+
+
+class _Collected(list[float]):
+    """The shares of a step with three or more: ``grad[i] += share`` collects them."""
+
+    __slots__ = ()
+
+    def __iadd__(self, share: Any) -> _Collected:  # type: ignore[override, misc]
+        self.append(share)
+        return self
+
 
 class _FloatSweep:
     """Value and partials at one point of floats: a sweep forward, a sweep back.
@@ -157,8 +215,11 @@ class _FloatSweep:
     the graph needed: no Value per step, so several times faster and a
     fraction of the memory (docs/performance.md). What does not depend on the
     point is worked out once per expression: where the constants go, which
-    steps depend on a variable (the engine's requires_grad) and which steps
-    the result reaches through those.
+    steps vary with a variable (the engine's requires_grad), which steps the
+    result reaches through those, and which steps are fed from several
+    places (their shares are summed with fsum, as backward() does). Only at a
+    point where a primitive ignores a varying input (ops.flat: relu of a
+    negative, 0**y) are the shares worked out again.
     """
 
     def __init__(self, steps: Sequence[Step]) -> None:
@@ -171,29 +232,98 @@ class _FloatSweep:
         self.ops: list[Primitive | None] = [None] * n
         self.first = [0] * n
         self.second = [-1] * n
-        self.tracked = tracked = bytearray(n)  # depends on a variable
+        self.varies = varies = bytearray(n)  # depends on a variable
+        into_first, into_second = bytearray(n), bytearray(n)
         for i, (op, args, name, value) in enumerate(steps):
             if op is not None:
                 self.ops[i] = op
                 self.first[i] = a = args[0]
+                into_first[i] = varies[a]
                 if len(args) == 2:
                     self.second[i] = b = args[1]
-                    tracked[i] = tracked[a] or tracked[b]
-                else:
-                    tracked[i] = tracked[a]
+                    into_second[i] = varies[b]
+                varies[i] = into_first[i] or into_second[i]
             elif value is None:
                 self.variables.append((i, name))
-                tracked[i] = True
+                varies[i] = True
             else:
                 self.template[i] = value
-        # Back from the result through inputs that depend on a variable: the
-        # steps whose slopes backward() would ask for; the rest are skipped.
-        self.reached = reached = bytearray(n)
-        reached[-1] = tracked[-1]
+        self.plan = self._plan(varies[-1], into_first, into_second)
+        self.flat_edges: list[tuple[int, int]] = []  # (step, input) to ask at each point
+        always = self._flat_edges(steps) if any(op and op.flat for op in self.ops) else None
+        if always:
+            self.varies, into_first, into_second = self._varying(always)
+            self.plan = self._plan(self.varies[-1], into_first, into_second)
+
+    def _flat_edges(self, steps: Sequence[Step]) -> dict[int, tuple[bool, bool]]:
+        """The inputs that steps always ignore (x**0); those they may ignore, in flat_edges."""
+        always: dict[int, tuple[bool, bool]] = {}
+        constant = [s.op is None and s.value is not None for s in steps]
+        for i, op in enumerate(self.ops):
+            if op is None or not op.flat or not self.varies[i]:
+                continue
+            args = steps[i].args
+            for k, j in enumerate(args):
+                if not self.varies[j] or k >= len(op.flat) or op.flat[k] is None:
+                    continue
+                reads = op.flat_reads[k] if k < len(op.flat_reads) else range(len(args))
+                if not all(constant[args[r]] for r in reads):
+                    self.flat_edges.append((i, k))
+                elif ops.flat_at(op, k, ops.FLOAT, [self.template[j] for j in args]):
+                    flags = always.get(i, (False, False))
+                    always[i] = (True, flags[1]) if k == 0 else (flags[0], True)
+        return always
+
+    def _plan(self, root: int, into_first: bytearray, into_second: bytearray) -> _Plan:
+        """Back from the result through the shares: what backward() will touch."""
+        n = len(self.ops)
+        reached, count = bytearray(n), [0] * n
+        reached[-1] = root
         for i in range(n - 1, -1, -1):
-            if reached[i]:
-                for j in steps[i].args:
-                    reached[j] = tracked[j]
+            if reached[i] and self.ops[i] is not None:
+                if into_first[i]:
+                    reached[self.first[i]] = 1
+                    count[self.first[i]] += 1
+                if into_second[i]:
+                    reached[self.second[i]] = 1
+                    count[self.second[i]] += 1
+        # Two shares need no list: one rounding of a + b is what fsum gives.
+        steps = [i for i, c in enumerate(count) if c > 2]
+        for i in steps:
+            reached[i] = 2
+        return _Plan(into_first, into_second, reached, steps)
+
+    def _varying(
+        self, flats: dict[int, tuple[bool, bool]]
+    ) -> tuple[bytearray, bytearray, bytearray]:
+        """Which steps vary, and which inputs get a share, when some steps ignore one.
+
+        As apply() decides requires_grad: a step varies when an input that
+        varies is not one it ignores; a step that does not vary gives no share.
+        """
+        varies = bytearray(self.varies)
+        into_first = bytearray(self.plan.into_first)
+        into_second = bytearray(self.plan.into_second)
+        for i, op in enumerate(self.ops):
+            if op is None or not self.varies[i]:
+                continue
+            a, b = self.first[i], self.second[i]
+            flat_first, flat_second = flats.get(i, (False, False))
+            into_first[i] = into_first[i] and varies[a] and not flat_first
+            into_second[i] = into_second[i] and varies[b] and not flat_second
+            varies[i] = into_first[i] or into_second[i]
+        return varies, into_first, into_second
+
+    def _flats(self, data: list[float]) -> dict[int, tuple[bool, bool]]:
+        """The steps that ignore a varying input at this point, and which."""
+        found: dict[int, tuple[bool, bool]] = {}
+        for i, k in self.flat_edges:
+            op = self.ops[i]
+            assert op is not None
+            if ops.flat_at(op, k, ops.FLOAT, _inputs(data, self.first[i], self.second[i])):
+                flags = found.get(i, (False, False))
+                found[i] = (True, flags[1]) if k == 0 else (flags[0], True)
+        return found
 
     def gradient(self, point: Mapping[str, Any]) -> tuple[float, dict[str, float]]:
         m = ops.FLOAT
@@ -216,40 +346,64 @@ class _FloatSweep:
                 raise forward_error(op, _inputs(data, a, b))
             data[i] = out
 
-        # -0.0 + x is x for every float x (signed zeros included), so the first
-        # contribution lands exactly as the engine's `grad = step` would.
+        plan = self.plan
+        if self.flat_edges:
+            flats = self._flats(data)
+            if flats:
+                varies, into_first, into_second = self._varying(flats)
+                plan = self._plan(varies[-1], into_first, into_second)
+        into_first, into_second, state, shared_steps = plan
+
+        # -0.0 + x is x for every float x (signed zeros included), so a sole
+        # share lands exactly as the engine's `grad = step` would; a step
+        # with three or more collects them instead, summed when it is reached.
         value = data[-1]
-        grad = [-0.0] * len(data)
+        grad: list[Any] = [-0.0] * len(data)
+        for i in shared_steps:
+            grad[i] = _Collected()
         grad[-1] = 1.0
-        tracked, reached = self.tracked, self.reached
         for i in range(len(data) - 1, -1, -1):
-            op = self.ops[i]
-            if op is None or not reached[i]:
+            reached = state[i]
+            if not reached:
                 continue
-            g, out, a, b = grad[i], data[i], self.first[i], self.second[i]
+            op = self.ops[i]
+            if op is None:
+                continue
+            g = grad[i] if reached == 1 else _total(grad[i])
+            out, a, b = data[i], self.first[i], self.second[i]
             # Only earlier steps read these from here on: free the two floats,
             # so that memory peaks before this sweep rather than after it.
             data[i] = grad[i] = 0.0
+            slopes = op.careful or op.partials  # op.slopes, without a property call
             try:
                 if b < 0:
-                    grad[a] += g * op.partials[0](m, data[a], out)
+                    grad[a] += g * slopes[0](m, data[a], out)
                     continue
-                if tracked[a]:
-                    grad[a] += g * op.partials[0](m, data[a], data[b], out)
-                if tracked[b]:
-                    grad[b] += g * op.partials[1](m, data[a], data[b], out)
+                if into_first[i]:
+                    grad[a] += g * slopes[0](m, data[a], data[b], out)
+                if into_second[i]:
+                    grad[b] += g * slopes[1](m, data[a], data[b], out)
             except (ValueError, ArithmeticError) as error:
                 raise derivative_error(op, _inputs(data, a, b), error) from None
 
         partials: dict[str, float] = {}
         for i, name in self.variables:
-            partial = grad[i] if reached[i] else 0.0
+            reached = state[i]
+            partial = 0.0 if not reached else grad[i] if reached == 1 else _total(grad[i])
             if not math.isfinite(partial):
                 raise EvaluationError(
                     f"d/d{name}", [], "", message=f"the partial d/d{name} is not finite"
                 )
             partials[name] = partial
         return value, partials
+
+
+def _total(shares: list[float]) -> float:
+    """Three shares or more of one gradient, summed correctly rounded."""
+    try:
+        return math.fsum(shares)
+    except (OverflowError, ValueError):
+        return sum(shares, -0.0)  # says inf or NaN, as a plain sum would
 
 
 def _inputs(data: list[float], a: int, b: int) -> list[float]:
