@@ -18,10 +18,11 @@ recursion grows with the size or depth of the user's expression.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeVar
 
 from . import ops
 from .engine import Value, apply, paused_gc
@@ -37,11 +38,26 @@ MAX_NODES = 60_000
 # derivatives of high order can grow several times per order.
 MAX_FORMULA = 50_000
 
+# The formulas that diff prints (all variables, one order) are refused past
+# about this many characters, estimated before they are printed; simplifying
+# may build at most this many terms. A formula prints at about 1 MB/s.
+MAX_CHARS = 1_000_000
+
 # Orders past this take seconds even when nothing grows (sin, exp).
 MAX_ORDER = 1000
 
-# Exact folding of a power of a rational number stops at this many bits.
-_MAX_FOLD_BITS = 4096
+# Numbers stay exact fractions while numerator and denominator each have at
+# most this many bits (below 2**1023, about 9e307): then each prints as a
+# number the language reads. Past it a number becomes the float nearest to
+# it, as the language itself would compute it (1e-400 is 0.0). The bound keeps
+# the arithmetic fast: a sum of 2,000 reciprocals of primes would otherwise
+# carry a denominator of 20,000 digits.
+MAX_EXACT_BITS = 1023
+
+# A literal with more significant digits, or a larger power of ten, than this
+# is read as the float the language reads, before any big integer is built
+# (1e-9999999999 would otherwise be 10**(10**10)).
+_MAX_LITERAL_DIGITS = 310
 
 # A product is multiplied out over its sums only up to this many terms.
 _MAX_EXPANSION = 64
@@ -182,29 +198,63 @@ def derivative(expression: Expression, wrt: str, order: int = 1) -> Expression:
 
 
 def derivatives(
-    expression: Expression, wrt: Sequence[str] | None = None, order: int = 1
+    expression: Expression,
+    wrt: Sequence[str] | None = None,
+    order: int = 1,
+    max_chars: int | None = MAX_CHARS,
 ) -> dict[str, Expression]:
-    """The ``order``-th derivative for each name of ``wrt`` (default: every variable)."""
+    """The ``order``-th derivative for each name of ``wrt`` (default: every variable).
+
+    ``max_chars`` bounds the work: the formulas of each order together may
+    print at most that many characters (estimated before they are printed),
+    and simplifying them may build at most that many terms. None: no bound.
+    """
     _check_order(order)
     names = list(dict.fromkeys(wrt if wrt is not None else expression.variables))
     for name in names:
         _check_variable(expression, name)
     rank = {name: i for i, name in enumerate(expression.variables)}
-    result: dict[str, Expression] = {}
-    for name in names:
-        current = expression
-        for k in range(1, order + 1):
-            if k > 1 and len(current.text) > MAX_FORMULA:
+    # The first order of every name comes from one backward pass over one graph.
+    algebra = Algebra(max_chars)
+    roots = algebra.differentiate(expression, names, 1)
+    result = _formulas(
+        {n: (algebra, r) for n, r in zip(names, roots, strict=True)}, rank, 1, max_chars
+    )
+    for k in range(2, order + 1):
+        found: dict[str, tuple[Algebra, int]] = {}
+        for name in names:
+            current = result[name]
+            if len(current.text) > MAX_FORMULA:
                 raise LimitError(
                     f"the derivative of order {k - 1} with respect to {name} is already "
                     f"{len(current.text)} characters long (limit {MAX_FORMULA} to go on); "
                     "ask for a lower order"
                 )
-            algebra = Algebra()
+            algebra = Algebra(max_chars)
             (root,) = algebra.differentiate(current, [name], k)
-            current = algebra.to_expression(root, rank)
-        result[name] = current
+            found[name] = algebra, root
+        result = _formulas(found, rank, k, max_chars)
     return result
+
+
+def _formulas(
+    roots: Mapping[str, tuple[Algebra, int]],
+    rank: Mapping[str, int],
+    order: int,
+    max_chars: int | None,
+) -> dict[str, Expression]:
+    """Each canonical root as an Expression, refused first if together they print too long."""
+    factored = {name: (algebra, algebra.factored(root)) for name, (algebra, root) in roots.items()}
+    size = sum(algebra.sizes[root] for algebra, root in factored.values())
+    if max_chars is not None and size > max_chars:
+        # The estimate itself is not shown: a deep expression's can have hundreds of digits.
+        raise LimitError(
+            f"the derivatives of order {order} would print more than {max_chars:,} characters;"
+            " raise the limit with --max-chars N"
+        )
+    return {
+        name: _Printer(algebra, rank).expression(root) for name, (algebra, root) in factored.items()
+    }
 
 
 def simplify(expression: Expression) -> Expression:
@@ -242,6 +292,7 @@ def _symbolic_graph(expression: Expression) -> list[Value]:
 _NUM, _VAR, _CONST, _ADD, _MUL, _FN = "num", "var", "const", "add", "mul", "fn"
 
 Node = tuple[Any, ...]
+_T = TypeVar("_T")
 
 
 class Algebra:
@@ -268,10 +319,12 @@ class Algebra:
     x**2*exp(x) + 2*x*exp(x) prints as (x**2 + 2*x)*exp(x).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_terms: int | None = None) -> None:
         self.nodes: list[Node] = []
         self.sizes: list[int] = []
         self.index: dict[Node, int] = {}
+        self.max_terms = max_terms
+        self.terms = 0  # operands of every node built: the memory the table holds
         self.expand = True  # multiply products out over sums
         self.factor = False  # take common factors out of sums
         self.zero = self.num(Fraction(0))
@@ -283,6 +336,12 @@ class Algebra:
     def _intern(self, node: Node) -> int:
         found = self.index.get(node)
         if found is None:
+            self.terms += len(node[2]) if node[0] in (_ADD, _MUL, _FN) else 1
+            if self.max_terms is not None and self.terms > self.max_terms:
+                raise LimitError(
+                    f"simplifying the derivatives builds more than {self.max_terms:,} terms;"
+                    " raise the limit with --max-chars N"
+                )
             found = self.index[node] = len(self.nodes)
             self.nodes.append(node)
             self.sizes.append(self._size(node))
@@ -301,26 +360,30 @@ class Algebra:
         return len(str(node[1])) + total + 3 * len(node[2])
 
     def num(self, q: Fraction) -> int:
-        return self._intern((_NUM, q))
+        return self._intern((_NUM, exact(q)))
 
     def _rational(self, n: int) -> Fraction | None:
         node = self.nodes[n]
         return node[1] if node[0] == _NUM else None
 
     def add(self, items: Iterable[int]) -> int:
+        return self.signed_sum((n, 1) for n in items)
+
+    def signed_sum(self, items: Iterable[tuple[int, int]]) -> int:
+        """The sum of the nodes, each taken with its sign (1 or -1)."""
         constant = Fraction(0)
         terms: dict[int, Fraction] = {}
-        for n in items:
+        for n, sign in items:
             node = self.nodes[n]
             if node[0] == _NUM:
-                constant += node[1]
+                constant = exact(constant + node[1] if sign > 0 else constant - node[1])
             elif node[0] == _ADD:
-                constant += node[1]
+                constant = exact(constant + node[1] if sign > 0 else constant - node[1])
                 for t, c in node[2]:
-                    terms[t] = terms.get(t, 0) + c
+                    terms[t] = exact(terms.get(t, 0) + (c if sign > 0 else -c))
             else:
                 c, t = self._split(n)
-                terms[t] = terms.get(t, 0) + c
+                terms[t] = exact(terms.get(t, 0) + (c if sign > 0 else -c))
         return self._make_add(constant, {t: c for t, c in terms.items() if c != 0})
 
     def _split(self, n: int) -> tuple[Fraction, int]:
@@ -415,9 +478,9 @@ class Algebra:
         for n in items:
             node = self.nodes[n]
             if node[0] == _NUM:
-                coefficient *= node[1]
+                coefficient = exact(coefficient * node[1])
             elif node[0] == _MUL:
-                coefficient *= node[1]
+                coefficient = exact(coefficient * node[1])
                 for base, exponent in node[2]:
                     exponents.setdefault(base, []).append(exponent)
             else:
@@ -438,7 +501,7 @@ class Algebra:
             if q is not None and e is not None and e.denominator == 1:
                 folded = _rational_power(q, e)
                 if folded is not None:
-                    coefficient *= folded
+                    coefficient = exact(coefficient * folded)
                     continue
             kept[base] = exponent
         if coefficient == 0:
@@ -453,7 +516,8 @@ class Algebra:
                 node = self.nodes[base]
                 if node[0] == _ADD:  # distribute a number over a sum: 2*(x + 1) = 2*x + 2
                     return self._make_add(
-                        coefficient * node[1], {t: coefficient * c for t, c in node[2]}
+                        exact(coefficient * node[1]),
+                        {t: exact(coefficient * c) for t, c in node[2]},
                     )
         if (self.expand if expand is None else expand) and self._expandable(kept):
             return self._expand(coefficient, kept)
@@ -563,21 +627,70 @@ class Algebra:
 
     def read(self, root: Value | float) -> int:
         """The canonical node of a Value graph, read from its structure alone."""
-        if not isinstance(root, Value):
-            return self.num(Fraction(root))
-        ids: dict[Value, int] = {}
-        for v in root.topological_order():
-            if v.op is not None:
-                ids[v] = self.apply(v.op, [ids[i] for i in v.inputs])
-            elif v.requires_grad:
-                ids[v] = self._intern((_VAR, v.label))
-            elif v.label in ops.CONSTANTS:
-                ids[v] = self._intern((_CONST, v.label))
-            elif v.label:
-                ids[v] = self.num(Fraction(v.label))  # the literal as written: 0.1 is 1/10
+        return self.read_all([root])[0]
+
+    def read_all(self, roots: Sequence[Value | float]) -> list[int]:
+        """The canonical nodes of several Value graphs, read in one walk (shared parts once).
+
+        A chain of sums (or of products) is gathered into one list and
+        simplified once, where it ends: ``x + x**2 + ... + x**n`` is read in
+        linear time, where simplifying every partial sum would take quadratic.
+        A chain ends at a node that something else (or a second consumer) needs.
+        """
+        graphs = [r for r in roots if isinstance(r, Value)]
+        order = _topological_order(graphs)
+        uses = Counter(i for v in order for i in v.inputs)
+        uses.update(graphs)  # a root is needed whole
+        done: dict[Value, int] = {}
+        sums: dict[Value, list[tuple[int, int]]] = {}  # (node, 1 or -1), added up
+        products: dict[Value, list[int]] = {}  # nodes, multiplied
+
+        def settled(v: Value) -> int:
+            if v not in done:
+                done[v] = self.signed_sum(sums.pop(v)) if v in sums else self.mul(products.pop(v))
+            return done[v]
+
+        def sum_of(v: Value) -> list[tuple[int, int]]:
+            return sums.pop(v) if v in sums and uses[v] == 1 else [(settled(v), 1)]
+
+        def product_of(v: Value) -> list[int]:
+            return products.pop(v) if v in products and uses[v] == 1 else [settled(v)]
+
+        for v in order:
+            name = v.op.name if v.op is not None else ""
+            if name == "add":
+                sums[v] = _joined(*(sum_of(i) for i in v.inputs))
+            elif name == "mul":
+                products[v] = _joined(*(product_of(i) for i in v.inputs))
+            elif name == "sub":
+                terms = sum_of(v.inputs[0])
+                terms.append((settled(v.inputs[1]), -1))
+                sums[v] = terms
+            elif name == "neg":
+                factors = product_of(v.inputs[0])
+                factors.append(self.minus_one)
+                products[v] = factors
+            elif name == "div":
+                divisor = settled(v.inputs[1])
+                if divisor == self.zero:
+                    raise EvaluationError("div", [], "", message="division by zero")
+                factors = product_of(v.inputs[0])
+                factors.append(self.power(divisor, self.minus_one))
+                products[v] = factors
+            elif v.op is not None:
+                done[v] = self.apply(v.op, [settled(i) for i in v.inputs])
             else:
-                ids[v] = self.num(Fraction(float(v.data)))  # a number from a rule: 1.0, 0.5
-        return ids[root]
+                done[v] = self._leaf(v)
+        return [settled(r) if isinstance(r, Value) else self.num(Fraction(r)) for r in roots]
+
+    def _leaf(self, v: Value) -> int:
+        if v.requires_grad:
+            return self._intern((_VAR, v.label))
+        if v.label in ops.CONSTANTS:
+            return self._intern((_CONST, v.label))
+        if v.label:
+            return self.num(literal_value(v.label))  # as written: 0.1 is 1/10
+        return self.num(Fraction(float(v.data)))  # a number from a rule: 1.0, 0.5
 
     def differentiate(self, expression: Expression, names: Sequence[str], order: int) -> list[int]:
         """Canonical nodes of d/d(name) of the expression, one per name."""
@@ -592,7 +705,7 @@ class Algebra:
         with np.errstate(all="ignore"), paused_gc():
             grads = _gradients(values[-1], [leaves[n] for n in present], create_graph=True)
         found = dict(zip(present, grads, strict=True))
-        return [self.read(found.get(n, 0.0)) for n in names]
+        return self.read_all([found.get(n, 0.0) for n in names])
 
     # printing
 
@@ -632,6 +745,34 @@ class Algebra:
             return new[root]
         finally:
             self.expand, self.factor = saved
+
+
+def _joined(a: list[_T], b: list[_T]) -> list[_T]:
+    """Both lists in one, the longer one extended: linear even for chains nested to the right."""
+    if len(a) < len(b):
+        a, b = b, a
+    a.extend(b)
+    return a
+
+
+def _topological_order(roots: Sequence[Value]) -> list[Value]:
+    """Every node that leads to one of the roots, inputs first, each once (no recursion)."""
+    order: list[Value] = []
+    opened: set[Value] = set()
+    placed: set[Value] = set()
+    stack = list(reversed(roots))
+    while stack:
+        node = stack.pop()
+        if node in placed:
+            continue
+        if node in opened:
+            placed.add(node)
+            order.append(node)
+        else:
+            opened.add(node)
+            stack.append(node)
+            stack.extend(reversed(node.inputs))
+    return order
 
 
 def _structural_children(node: Node) -> list[int]:
@@ -683,14 +824,53 @@ def _fold_function(name: str, q: Fraction) -> Fraction | None:
     return None if found is None else Fraction(found)
 
 
+def exact(q: Fraction) -> Fraction:
+    """q while it is within ``MAX_EXACT_BITS``; past it, the nearest float, exactly.
+
+    A float past the bound (a tiny one has a denominator of up to 2**1074) is
+    its own nearest float, so this never changes a number twice.
+    """
+    if q.numerator.bit_length() <= MAX_EXACT_BITS and q.denominator.bit_length() <= MAX_EXACT_BITS:
+        return q
+    try:
+        return Fraction(float(q))
+    except OverflowError:
+        raise EvaluationError(
+            "", [], "", message="a number in the derivative is too large for a float (over 1.8e308)"
+        ) from None
+
+
+def literal_value(text: str) -> Fraction:
+    """The number a literal of the language means: 0.1 is exactly 1/10.
+
+    Past the exact bound it is the float the language reads (1e-400 is 0),
+    found without building the big integers the literal spells.
+    """
+    mantissa, _, power = text.lower().partition("e")
+    whole, _, decimals = mantissa.partition(".")
+    digits = (whole + decimals).lstrip("0")
+    if not digits:
+        return Fraction(0)
+    significant = digits.rstrip("0")
+    if len(power) > 12 or len(significant) > _MAX_LITERAL_DIGITS:
+        return exact(Fraction(float(text)))
+    shift = int(power or 0) - len(decimals) + len(digits) - len(significant)
+    if abs(shift) > _MAX_LITERAL_DIGITS:
+        return exact(Fraction(float(text)))
+    scale = 10 ** abs(shift)
+    value = int(significant) * scale if shift >= 0 else Fraction(int(significant), scale)
+    return exact(Fraction(value))
+
+
 def _rational_power(q: Fraction, n: Fraction) -> Fraction | None:
-    """q**n for an integer n, or None when it would be too large to be worth it."""
+    """q**n for an integer n, or None when it would pass the exact bound (kept as a power)."""
     if q == 0:
         return None if n < 0 else Fraction(0)
     bits = max(abs(q.numerator).bit_length(), q.denominator.bit_length())
-    if bits * abs(int(n)) > _MAX_FOLD_BITS:
-        return None
-    return q ** int(n)
+    if (bits - 1) * abs(int(n)) > MAX_EXACT_BITS:
+        return None  # certainly past the bound: not even computed
+    power = q ** int(n)
+    return power if exact(power) is power else None
 
 
 def _rational_root(q: Fraction, e: Fraction) -> Fraction | None:
@@ -728,8 +908,8 @@ def number_text(q: Fraction) -> str | None:
         as_float = float(q)
     except OverflowError:
         as_float = math.inf
-    if not math.isfinite(as_float):
-        raise EvaluationError("", [], "", message=f"a coefficient of the derivative overflows: {q}")
+    if not math.isfinite(as_float):  # never echoed: it can have thousands of digits
+        raise EvaluationError("", [], "", message="a coefficient of the derivative overflows")
     text = format_number(as_float)
     if Fraction(as_float) == q or Fraction(text) == q:
         return text
@@ -943,6 +1123,8 @@ def _prune(steps: Sequence[Step], root: int) -> list[Step]:
 
 
 __all__ = [
+    "MAX_CHARS",
+    "MAX_EXACT_BITS",
     "MAX_NODES",
     "Algebra",
     "HessianResult",
@@ -950,6 +1132,8 @@ __all__ = [
     "derivative_at",
     "derivative_label",
     "derivatives",
+    "exact",
     "hessian",
+    "literal_value",
     "simplify",
 ]
