@@ -207,7 +207,8 @@ def derivatives(
 
     ``max_chars`` bounds the work: the formulas of each order together may
     print at most that many characters (estimated before they are printed),
-    and simplifying them may build at most that many terms. None: no bound.
+    and simplifying them may take at most half that many steps (operands
+    looked at). Past either, LimitError. None: no bound.
     """
     _check_order(order)
     names = list(dict.fromkeys(wrt if wrt is not None else expression.variables))
@@ -215,7 +216,7 @@ def derivatives(
         _check_variable(expression, name)
     rank = {name: i for i, name in enumerate(expression.variables)}
     # The first order of every name comes from one backward pass over one graph.
-    algebra = Algebra(max_chars)
+    algebra = Algebra(_steps_for(max_chars))
     roots = algebra.differentiate(expression, names, 1)
     result = _formulas(
         {n: (algebra, r) for n, r in zip(names, roots, strict=True)}, rank, 1, max_chars
@@ -230,11 +231,18 @@ def derivatives(
                     f"{len(current.text)} characters long (limit {MAX_FORMULA} to go on); "
                     "ask for a lower order"
                 )
-            algebra = Algebra(max_chars)
+            algebra = Algebra(_steps_for(max_chars))
             (root,) = algebra.differentiate(current, [name], k)
             found[name] = algebra, root
         result = _formulas(found, rank, k, max_chars)
     return result
+
+
+def _steps_for(max_chars: int | None) -> int | None:
+    """The simplifier's budget: a step costs up to about 7 us, so 1,000,000 characters
+    allow 500,000 steps, a few seconds at most (the derivative of a Horner scheme
+    of degree 1,000 takes about that many; a polynomial of 2,000 terms 40,000)."""
+    return None if max_chars is None else max(max_chars // 2, 1000)
 
 
 def _formulas(
@@ -244,17 +252,22 @@ def _formulas(
     max_chars: int | None,
 ) -> dict[str, Expression]:
     """Each canonical root as an Expression, refused first if together they print too long."""
-    factored = {name: (algebra, algebra.factored(root)) for name, (algebra, root) in roots.items()}
-    size = sum(algebra.sizes[root] for algebra, root in factored.values())
+    groups: dict[int, list[str]] = {}  # the names each algebra holds, to factor them together
+    for name, (algebra, _) in roots.items():
+        groups.setdefault(id(algebra), []).append(name)
+    factored: dict[str, int] = {}
+    for names in groups.values():
+        algebra = roots[names[0]][0]
+        rebuilt = algebra.factored_all([roots[name][1] for name in names])
+        factored.update(zip(names, rebuilt, strict=True))
+    size = sum(roots[name][0].sizes[root] for name, root in factored.items())
     if max_chars is not None and size > max_chars:
         # The estimate itself is not shown: a deep expression's can have hundreds of digits.
         raise LimitError(
             f"the derivatives of order {order} would print more than {max_chars:,} characters;"
             " raise the limit with --max-chars N"
         )
-    return {
-        name: _Printer(algebra, rank).expression(root) for name, (algebra, root) in factored.items()
-    }
+    return {name: _Printer(roots[name][0], rank).expression(factored[name]) for name in roots}
 
 
 def simplify(expression: Expression) -> Expression:
@@ -319,12 +332,12 @@ class Algebra:
     x**2*exp(x) + 2*x*exp(x) prints as (x**2 + 2*x)*exp(x).
     """
 
-    def __init__(self, max_terms: int | None = None) -> None:
+    def __init__(self, max_steps: int | None = None) -> None:
         self.nodes: list[Node] = []
         self.sizes: list[int] = []
         self.index: dict[Node, int] = {}
-        self.max_terms = max_terms
-        self.terms = 0  # operands of every node built: the memory the table holds
+        self.max_steps = max_steps
+        self.steps = 0  # operands looked at by sums and products: the work done
         self.expand = True  # multiply products out over sums
         self.factor = False  # take common factors out of sums
         self.zero = self.num(Fraction(0))
@@ -333,15 +346,17 @@ class Algebra:
 
     # construction
 
+    def _spend(self, steps: int) -> None:
+        self.steps += steps
+        if self.max_steps is not None and self.steps > self.max_steps:
+            raise LimitError(
+                f"simplifying the derivatives takes more than {self.max_steps:,} steps;"
+                " raise the limit with --max-chars N"
+            )
+
     def _intern(self, node: Node) -> int:
         found = self.index.get(node)
         if found is None:
-            self.terms += len(node[2]) if node[0] in (_ADD, _MUL, _FN) else 1
-            if self.max_terms is not None and self.terms > self.max_terms:
-                raise LimitError(
-                    f"simplifying the derivatives builds more than {self.max_terms:,} terms;"
-                    " raise the limit with --max-chars N"
-                )
             found = self.index[node] = len(self.nodes)
             self.nodes.append(node)
             self.sizes.append(self._size(node))
@@ -375,6 +390,7 @@ class Algebra:
         terms: dict[int, Fraction] = {}
         for n, sign in items:
             node = self.nodes[n]
+            self._spend(len(node[2]) if node[0] == _ADD else 1)
             if node[0] == _NUM:
                 constant = exact(constant + node[1] if sign > 0 else constant - node[1])
             elif node[0] == _ADD:
@@ -477,6 +493,7 @@ class Algebra:
         exponents: dict[int, list[int]] = {}
         for n in items:
             node = self.nodes[n]
+            self._spend(len(node[2]) if node[0] == _MUL else 1)
             if node[0] == _NUM:
                 coefficient = exact(coefficient * node[1])
             elif node[0] == _MUL:
@@ -494,6 +511,7 @@ class Algebra:
         self, coefficient: Fraction, factors: dict[int, int], expand: bool | None = None
     ) -> int:
         kept: dict[int, int] = {}
+        self._spend(len(factors))
         for base, exponent in factors.items():
             if exponent == self.zero:
                 continue  # x**0 = 1
@@ -714,12 +732,16 @@ class Algebra:
         return _Printer(self, rank or {}).expression(self.factored(root))
 
     def factored(self, root: int) -> int:
-        """The node rebuilt with common factors taken out of its sums, nothing multiplied out.
+        """The node rebuilt with common factors taken out of its sums, nothing multiplied out."""
+        return self.factored_all([root])[0]
+
+    def factored_all(self, roots: Sequence[int]) -> list[int]:
+        """``factored`` of each root, the parts they share rebuilt once.
 
         Nodes are rebuilt in index order, children first: a loop, no recursion.
         """
         needed: set[int] = set()
-        stack = [root]
+        stack = list(roots)
         while stack:
             n = stack.pop()
             if n not in needed:
@@ -742,7 +764,7 @@ class Algebra:
                     new[n] = self.mul([self.num(node[1]), *powers])
                 else:
                     new[n] = n
-            return new[root]
+            return [new[root] for root in roots]
         finally:
             self.expand, self.factor = saved
 
