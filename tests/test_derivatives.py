@@ -500,3 +500,17 @@ def test_a_derivative_that_takes_too_many_steps_to_simplify_is_refused():
     with pytest.raises(LimitError, match=r"more than 10,000 steps.*--max-chars"):
         d.derivatives(parse(product), max_chars=20_000)
     assert d.derivatives(parse(product), ["v0"])["v0"].format().count("*") == 398
+
+
+def test_the_names_of_a_higher_order_share_one_budget():
+    square = "(" + " + ".join(f"v{i}" for i in range(60)) + ")**2"
+    assert {f.format() for f in d.derivatives(parse(square), order=2).values()} == {"2"}
+    first = d.derivative(parse(square), "v0")
+    alone = d.Algebra()
+    alone.differentiate(first, ["v0"], 2)
+    one_name = alone.steps + 20 * len(first.steps)  # its graph is counted too
+    budget = 50_000  # the first order fits: 60 formulas of about 400 characters
+    assert 3 * one_name < budget // 2 < 60 * one_name
+    d.derivatives(parse(square), max_chars=budget)
+    with pytest.raises(LimitError, match="steps"):
+        d.derivatives(parse(square), order=2, max_chars=budget)

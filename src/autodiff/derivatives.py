@@ -43,6 +43,10 @@ MAX_FORMULA = 50_000
 # may build at most this many terms. A formula prints at about 1 MB/s.
 MAX_CHARS = 1_000_000
 
+# Building and differentiating a graph (of Values over NaN arrays) costs, per
+# node, about 20 times a step of the simplifier.
+_GRAPH_STEP_COST = 20
+
 # Orders past this take seconds even when nothing grows (sin, exp).
 MAX_ORDER = 1000
 
@@ -223,6 +227,7 @@ def derivatives(
     )
     for k in range(2, order + 1):
         found: dict[str, tuple[Algebra, int]] = {}
+        spent = 0  # the names of one order share one budget, as they do at the first
         for name in names:
             current = result[name]
             if len(current.text) > MAX_FORMULA:
@@ -232,7 +237,12 @@ def derivatives(
                     "ask for a lower order"
                 )
             algebra = Algebra(_steps_for(max_chars))
+            algebra.steps += spent
+            # A higher order builds and differentiates one graph per name, from its
+            # formula: each step of it costs about as much as 20 of the simplifier's.
+            algebra.spend(_GRAPH_STEP_COST * len(current.steps))
             (root,) = algebra.differentiate(current, [name], k)
+            spent = algebra.steps
             found[name] = algebra, root
         result = _formulas(found, rank, k, max_chars)
     return result
@@ -267,7 +277,12 @@ def _formulas(
             f"the derivatives of order {order} would print more than {max_chars:,} characters;"
             " raise the limit with --max-chars N"
         )
-    return {name: _Printer(roots[name][0], rank).expression(factored[name]) for name in roots}
+    printed: dict[str, Expression] = {}
+    for names in groups.values():
+        printer = _Printer(roots[names[0]][0], rank)
+        expressions = printer.expressions([factored[name] for name in names])
+        printed.update(zip(names, expressions, strict=True))
+    return {name: printed[name] for name in roots}
 
 
 def simplify(expression: Expression) -> Expression:
@@ -346,7 +361,7 @@ class Algebra:
 
     # construction
 
-    def _spend(self, steps: int) -> None:
+    def spend(self, steps: int) -> None:
         self.steps += steps
         if self.max_steps is not None and self.steps > self.max_steps:
             raise LimitError(
@@ -355,7 +370,7 @@ class Algebra:
             )
 
     def _intern(self, node: Node) -> int:
-        self._spend(len(node[2]) if node[0] in (_ADD, _MUL, _FN) else 1)  # hashing it
+        self.spend(len(node[2]) if node[0] in (_ADD, _MUL, _FN) else 1)  # hashing it
         found = self.index.get(node)
         if found is None:
             found = self.index[node] = len(self.nodes)
@@ -391,7 +406,7 @@ class Algebra:
         terms: dict[int, Fraction] = {}
         for n, sign in items:
             node = self.nodes[n]
-            self._spend(len(node[2]) if node[0] == _ADD else 1)
+            self.spend(len(node[2]) if node[0] == _ADD else 1)
             if node[0] == _NUM:
                 constant = exact(constant + node[1] if sign > 0 else constant - node[1])
             elif node[0] == _ADD:
@@ -494,7 +509,7 @@ class Algebra:
         exponents: dict[int, list[int]] = {}
         for n in items:
             node = self.nodes[n]
-            self._spend(len(node[2]) if node[0] == _MUL else 1)
+            self.spend(len(node[2]) if node[0] == _MUL else 1)
             if node[0] == _NUM:
                 coefficient = exact(coefficient * node[1])
             elif node[0] == _MUL:
@@ -512,7 +527,7 @@ class Algebra:
         self, coefficient: Fraction, factors: dict[int, int], expand: bool | None = None
     ) -> int:
         kept: dict[int, int] = {}
-        self._spend(len(factors))
+        self.spend(len(factors))
         for base, exponent in factors.items():
             if exponent == self.zero:
                 continue  # x**0 = 1
@@ -957,8 +972,12 @@ class _Printer:
         self.standard: dict[int, int] = {}
 
     def expression(self, root: int) -> Expression:
+        return self.expressions([root])[0]
+
+    def expressions(self, roots: Sequence[int]) -> list[Expression]:
+        """An Expression per root; the steps they share are emitted once."""
         needed: set[int] = set()
-        stack = [root]
+        stack = list(roots)
         while stack:
             n = stack.pop()
             if n in needed:
@@ -972,7 +991,7 @@ class _Printer:
         for n in sorted(needed):
             if n not in self.standard:
                 self.standard[n] = self._emit(n)
-        return Expression(_prune(self.steps, self.standard[root]))
+        return [Expression(_prune(self.steps, self.standard[root])) for root in roots]
 
     # steps
 
@@ -1128,20 +1147,23 @@ def _chain(printer: _Printer, op: ops.Primitive, items: Sequence[int]) -> int:
 
 
 def _prune(steps: Sequence[Step], root: int) -> list[Step]:
-    """Only the steps the root needs, renumbered, in the same order."""
-    keep = [False] * len(steps)
-    keep[root] = True
-    for i in range(root, -1, -1):
-        if keep[i]:
-            for a in steps[i].args:
-                keep[a] = True
+    """Only the steps the root needs, renumbered, in the same order.
+
+    Found from the root down, so the cost is that of the root's own steps
+    however many other formulas share the list."""
+    keep = {root}
+    stack = [root]
+    while stack:
+        for a in steps[stack.pop()].args:
+            if a not in keep:
+                keep.add(a)
+                stack.append(a)
     new_index: dict[int, int] = {}
     kept: list[Step] = []
-    for i in range(root + 1):
-        if keep[i]:
-            step = steps[i]
-            new_index[i] = len(kept)
-            kept.append(step._replace(args=tuple(new_index[a] for a in step.args)))
+    for i in sorted(keep):
+        step = steps[i]
+        new_index[i] = len(kept)
+        kept.append(step._replace(args=tuple(new_index[a] for a in step.args)))
     return kept
 
 
