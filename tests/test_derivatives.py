@@ -422,12 +422,19 @@ def test_exact_keeps_a_number_within_the_bound_and_rounds_past_it():
         "x*0.1^400",
         "x*1e-200*1e300*1e-200",
         "x*1e-320 + x**2*1e-310",
+        "x*2**-1074",
+        "x*(1e-200)**2",
     ],
 )
 def test_tiny_constants_give_the_derivative_the_engine_computes(text):
     printed = d.derivative(parse(text), "x")
     for x in (0.5, 3.0):
         assert printed.evaluate({"x": x}).data == parse(text).gradient({"x": x})[1]["x"]
+
+
+def test_a_constant_power_past_the_bound_is_the_float_the_language_computes():
+    assert d.derivative(parse("x*2**-1074"), "x").format() == repr(2.0**-1074)
+    assert d.derivative(parse("x*10**400"), "x").format() == "10**400"  # no float holds it
 
 
 def test_a_power_too_large_to_fold_stays_exact():

@@ -534,6 +534,8 @@ class Algebra:
             q, e = self._rational(base), self._rational(exponent)
             if q is not None and e is not None and e.denominator == 1:
                 folded = _rational_power(q, e)
+                if folded is None:
+                    folded = _float_power(q, e)
                 if folded is not None:
                     coefficient = exact(coefficient * folded)
                     continue
@@ -611,6 +613,8 @@ class Algebra:
                     "pow", [float(q), float(e)], f"is undefined: {ops.POW.domain}", symbol="**"
                 )
             root = _rational_root(q, e)
+            if root is None and e.denominator == 1:
+                root = _float_power(q, e)  # past the exact bound: 2**-1074 is 5e-324
             if root is not None:
                 return self.num(root)
             return self._make_mul(Fraction(1), {base: exponent})
@@ -909,6 +913,16 @@ def _rational_power(q: Fraction, n: Fraction) -> Fraction | None:
         return None  # certainly past the bound: not even computed
     power = q ** int(n)
     return power if exact(power) is power else None
+
+
+def _float_power(q: Fraction, n: Fraction) -> Fraction | None:
+    """q**n as the language computes it, for a power past the exact bound; None when
+    that overflows (10**400 stays a power, which the language cannot compute either)."""
+    try:
+        power = math.pow(float(q), float(n))
+    except (OverflowError, ValueError, ZeroDivisionError):
+        return None
+    return Fraction(power) if math.isfinite(power) else None
 
 
 def _rational_root(q: Fraction, e: Fraction) -> Fraction | None:
