@@ -8,6 +8,7 @@ engine's own gradient is the reference for every printed formula.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import mpmath
 import pytest
@@ -371,3 +372,152 @@ def test_docstring_examples():
     for module in (d, autodiff.render.latex):
         failures, tried = doctest.testmod(module)
         assert failures == 0 and tried > 0, module.__name__
+
+
+# -- numbers at the edges of a float, and budgets ---------------------------------
+
+
+def test_a_literal_is_exact_within_the_bound():
+    for text in ("0.1", "2.5e-3", "1e300", "123456789012345678901234567890", "1e-300"):
+        assert d.literal_value(text) == Fraction(text)
+        assert d.literal_value(text).denominator.bit_length() <= d.MAX_EXACT_BITS
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1e-400",
+        "1e-5000",
+        "1e-999999",
+        "1e-9999999999",
+        "0." + "0" * 50_000 + "1",
+        "1e-320",
+        "1e308",
+    ],
+)
+def test_past_the_bound_a_literal_is_the_float_the_language_reads(text):
+    assert d.literal_value(text) == Fraction(float(text))
+
+
+def test_exact_keeps_a_number_within_the_bound_and_rounds_past_it():
+    third = Fraction(1, 3**600)  # 951 bits: kept
+    assert d.exact(third) is third
+    assert d.exact(Fraction(1, 3**700)) == Fraction(float(Fraction(1, 3**700)))
+    tiny = Fraction(5e-324)  # a float, though its denominator has 1075 bits
+    assert d.exact(tiny) == tiny and d.exact(d.exact(tiny)) == tiny
+    with pytest.raises(EvaluationError, match="too large for a float") as caught:
+        d.exact(Fraction(3**700))
+    assert len(str(caught.value)) < 100
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x*1e-400",
+        "x*1e-5000",
+        "x*1e-999999",
+        "x*1e-9999999999",
+        "x*0." + "0" * 50_000 + "1",
+        "x*0.1^4400",
+        "x*0.1^400",
+        "x*1e-200*1e300*1e-200",
+        "x*1e-320 + x**2*1e-310",
+        "x*2**-1074",
+        "x*(1e-200)**2",
+    ],
+)
+def test_tiny_constants_give_the_derivative_the_engine_computes(text):
+    printed = d.derivative(parse(text), "x")
+    for x in (0.5, 3.0):
+        assert printed.evaluate({"x": x}).data == parse(text).gradient({"x": x})[1]["x"]
+
+
+def test_a_constant_power_past_the_bound_is_the_float_the_language_computes():
+    assert d.derivative(parse("x*2**-1074"), "x").format() == repr(2.0**-1074)
+    assert d.derivative(parse("x*10**400"), "x").format() == "10**400"  # no float holds it
+
+
+def test_a_power_too_large_to_fold_stays_exact():
+    printed = d.derivative(parse("(x/3)**700"), "x")
+    expected = 700 * mpmath.mpf(4) ** 699 / mpmath.mpf(3) ** 700
+    assert printed.evaluate({"x": 4}).data == pytest.approx(float(expected), rel=1e-12)
+
+
+def test_an_overflowing_coefficient_is_an_evaluation_error_without_its_digits():
+    with pytest.raises(EvaluationError, match="too large for a float") as caught:
+        d.derivative(parse("x*1e300*1e300"), "x")
+    assert len(str(caught.value)) < 100
+
+
+@pytest.mark.parametrize("denominators", ["primes", "integers"])
+def test_a_long_sum_of_reciprocals_is_bounded_and_right(denominators):
+    ps = list(sympy.primerange(2, 20_000))[:2000] if denominators == "primes" else range(2, 2002)
+    text = "x*(" + " + ".join(f"1/{p}" for p in ps) + ")"
+    algebra = d.Algebra()
+    (root,) = algebra.differentiate(parse(text), ["x"], 1)
+    value = algebra.nodes[root][1]
+    assert max(value.numerator.bit_length(), value.denominator.bit_length()) <= 1075
+    expected = mpmath.fsum(mpmath.mpf(1) / p for p in ps)
+    printed = d.derivative(parse(text), "x").evaluate({"x": 1}).data
+    assert printed == pytest.approx(float(expected), rel=1e-14)
+
+
+def simplifier_steps(text: str, wrt: list[str] | None = None) -> int:
+    """The simplifier's work for the first partials: a count, so a test of growth is exact."""
+    expression = parse(text)
+    algebra = d.Algebra()
+    algebra.factored_all(algebra.differentiate(expression, wrt or expression.variables, 1))
+    return algebra.steps
+
+
+def test_long_sums_and_products_are_read_in_linear_time():
+    def polynomial(n: int) -> str:
+        return " + ".join(["x"] + [f"x**{k}" for k in range(2, n + 1)])
+
+    assert simplifier_steps(polynomial(800)) < 2.2 * simplifier_steps(polynomial(400))
+    for join in (" + ", "*", "/", " - "):
+        small, large = (join.join(f"v{i}" for i in range(n)) for n in (300, 600))
+        assert simplifier_steps(large, ["v0"]) < 2.2 * simplifier_steps(small, ["v0"])
+    printed = d.derivative(parse(polynomial(1000)), "x")
+    x = mpmath.mpf("0.5")
+    expected = mpmath.fsum(k * x ** (k - 1) for k in range(1, 1001))
+    assert printed.evaluate({"x": 0.5}).data == pytest.approx(float(expected), rel=1e-14)
+
+
+def test_every_partial_of_a_long_sum_comes_from_one_pass():
+    text = " + ".join(f"v{i}" for i in range(2000))
+    assert simplifier_steps(text) < 10 * 2000
+    found = d.derivatives(parse(text))
+    assert list(found) == [f"v{i}" for i in range(2000)]
+    assert {f.format() for f in found.values()} == {"1"}
+
+
+def test_a_derivative_that_would_print_too_long_is_refused_before_printing():
+    nested = "sin(" * 4000 + "x" + ")" * 4000
+    with pytest.raises(LimitError, match=r"more than 1,000,000 characters.*--max-chars"):
+        d.derivative(parse(nested), "x")
+    short = "sin(" * 30 + "x" + ")" * 30
+    with pytest.raises(LimitError, match="--max-chars"):
+        d.derivatives(parse(short), max_chars=1000)
+    assert d.derivatives(parse(short), max_chars=None)["x"].format().count("cos(") == 30
+
+
+def test_a_derivative_that_takes_too_many_steps_to_simplify_is_refused():
+    product = "*".join(f"v{i}" for i in range(400))  # 400 partials of 399 factors
+    with pytest.raises(LimitError, match=r"more than 10,000 steps.*--max-chars"):
+        d.derivatives(parse(product), max_chars=20_000)
+    assert d.derivatives(parse(product), ["v0"])["v0"].format().count("*") == 398
+
+
+def test_the_names_of_a_higher_order_share_one_budget():
+    square = "(" + " + ".join(f"v{i}" for i in range(60)) + ")**2"
+    assert {f.format() for f in d.derivatives(parse(square), order=2).values()} == {"2"}
+    first = d.derivative(parse(square), "v0")
+    alone = d.Algebra()
+    alone.differentiate(first, ["v0"], 2)
+    one_name = alone.steps + 20 * len(first.steps)  # its graph is counted too
+    budget = 50_000  # the first order fits: 60 formulas of about 400 characters
+    assert 3 * one_name < budget // 2 < 60 * one_name
+    d.derivatives(parse(square), max_chars=budget)
+    with pytest.raises(LimitError, match="steps"):
+        d.derivatives(parse(square), order=2, max_chars=budget)

@@ -218,6 +218,11 @@ def test_diff_accepts_expressions_that_look_like_options():
         (["x*log(0)"], 1, ["log(0)"]),
         (["x*(-8)**(1/3)"], 1, ["(-8)**"]),
         (["tanh(x*y + sin(x))", "--wrt", "x", "--order", "12"], 2, ["characters long"]),
+        (["x*1e300*1e300"], 1, ["too large for a float"]),
+        (["sin(" * 4000 + "x" + ")" * 4000], 2, ["1,000,000 characters", "--max-chars N"]),
+        (["sin(" * 30 + "x" + ")" * 30, "--max-chars", "1000"], 2, ["1,000 characters"]),
+        (["*".join(f"v{i}" for i in range(400)), "--max-chars", "20000"], 2, ["10,000 steps"]),
+        (["x", "--max-chars", "0"], 2, ["--max-chars"]),
     ],
 )
 def test_diff_errors(args, code, needles):
@@ -225,8 +230,22 @@ def test_diff_errors(args, code, needles):
     assert result.returncode == code, (result.stdout, result.stderr)
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
+    assert len(result.stderr) < 300  # one line, however long the numbers inside
     for needle in needles:
         assert needle in result.stderr
+
+
+def test_diff_reads_a_literal_past_the_exact_bound_as_the_language_does():
+    # 1e-9999999999 is never built as 10**(10**10): it is the float 0.0, as grad reads it.
+    assert ok("diff", "x*1e-9999999999 + x*1e-400 + 2*x") == "2\n"
+    assert ok("diff", "x*1e-320") == "1e-320\n"
+
+
+def test_diff_of_long_sums_is_quick():
+    polynomial = " + ".join(["x"] + [f"x**{k}" for k in range(2, 1001)])
+    assert ok("diff", polynomial).startswith("1000*x**999 + 999*x**998 + ")
+    every = ok("diff", " + ".join(f"v{i}" for i in range(2000)))
+    assert every == "".join(f"v{i}: 1\n" for i in range(2000))
 
 
 def test_help_lists_the_new_commands():

@@ -18,10 +18,11 @@ recursion grows with the size or depth of the user's expression.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeVar
 
 from . import ops
 from .engine import Value, apply, paused_gc
@@ -37,11 +38,30 @@ MAX_NODES = 60_000
 # derivatives of high order can grow several times per order.
 MAX_FORMULA = 50_000
 
+# The formulas that diff prints (all variables, one order) are refused past
+# about this many characters, estimated before they are printed; simplifying
+# may build at most this many terms. A formula prints at about 1 MB/s.
+MAX_CHARS = 1_000_000
+
+# Building and differentiating a graph (of Values over NaN arrays) costs, per
+# node, about 20 times a step of the simplifier.
+_GRAPH_STEP_COST = 20
+
 # Orders past this take seconds even when nothing grows (sin, exp).
 MAX_ORDER = 1000
 
-# Exact folding of a power of a rational number stops at this many bits.
-_MAX_FOLD_BITS = 4096
+# Numbers stay exact fractions while numerator and denominator each have at
+# most this many bits (below 2**1023, about 9e307): then each prints as a
+# number the language reads. Past it a number becomes the float nearest to
+# it, as the language itself would compute it (1e-400 is 0.0). The bound keeps
+# the arithmetic fast: a sum of 2,000 reciprocals of primes would otherwise
+# carry a denominator of 20,000 digits.
+MAX_EXACT_BITS = 1023
+
+# A literal with more significant digits, or a larger power of ten, than this
+# is read as the float the language reads, before any big integer is built
+# (1e-9999999999 would otherwise be 10**(10**10)).
+_MAX_LITERAL_DIGITS = 310
 
 # A product is multiplied out over its sums only up to this many terms.
 _MAX_EXPANSION = 64
@@ -182,29 +202,87 @@ def derivative(expression: Expression, wrt: str, order: int = 1) -> Expression:
 
 
 def derivatives(
-    expression: Expression, wrt: Sequence[str] | None = None, order: int = 1
+    expression: Expression,
+    wrt: Sequence[str] | None = None,
+    order: int = 1,
+    max_chars: int | None = MAX_CHARS,
 ) -> dict[str, Expression]:
-    """The ``order``-th derivative for each name of ``wrt`` (default: every variable)."""
+    """The ``order``-th derivative for each name of ``wrt`` (default: every variable).
+
+    ``max_chars`` bounds the work: the formulas of each order together may
+    print at most that many characters (estimated before they are printed),
+    and simplifying them may take at most half that many steps (operands
+    looked at). Past either, LimitError. None: no bound.
+    """
     _check_order(order)
     names = list(dict.fromkeys(wrt if wrt is not None else expression.variables))
     for name in names:
         _check_variable(expression, name)
     rank = {name: i for i, name in enumerate(expression.variables)}
-    result: dict[str, Expression] = {}
-    for name in names:
-        current = expression
-        for k in range(1, order + 1):
-            if k > 1 and len(current.text) > MAX_FORMULA:
+    # The first order of every name comes from one backward pass over one graph.
+    algebra = Algebra(_steps_for(max_chars))
+    roots = algebra.differentiate(expression, names, 1)
+    result = _formulas(
+        {n: (algebra, r) for n, r in zip(names, roots, strict=True)}, rank, 1, max_chars
+    )
+    for k in range(2, order + 1):
+        found: dict[str, tuple[Algebra, int]] = {}
+        spent = 0  # the names of one order share one budget, as they do at the first
+        for name in names:
+            current = result[name]
+            if len(current.text) > MAX_FORMULA:
                 raise LimitError(
                     f"the derivative of order {k - 1} with respect to {name} is already "
                     f"{len(current.text)} characters long (limit {MAX_FORMULA} to go on); "
                     "ask for a lower order"
                 )
-            algebra = Algebra()
+            algebra = Algebra(_steps_for(max_chars))
+            algebra.steps += spent
+            # A higher order builds and differentiates one graph per name, from its
+            # formula: each step of it costs about as much as 20 of the simplifier's.
+            algebra.spend(_GRAPH_STEP_COST * len(current.steps))
             (root,) = algebra.differentiate(current, [name], k)
-            current = algebra.to_expression(root, rank)
-        result[name] = current
+            spent = algebra.steps
+            found[name] = algebra, root
+        result = _formulas(found, rank, k, max_chars)
     return result
+
+
+def _steps_for(max_chars: int | None) -> int | None:
+    """The simplifier's budget, from the output's: a step costs 0.5 to 5 us, so the
+    default 1,000,000 characters allow 500,000 steps, 2 s at most (a polynomial of
+    2,000 terms takes 76,000 steps; 600 partials of a product of 600 variables 3 million)."""
+    return None if max_chars is None else max(max_chars // 2, 1000)
+
+
+def _formulas(
+    roots: Mapping[str, tuple[Algebra, int]],
+    rank: Mapping[str, int],
+    order: int,
+    max_chars: int | None,
+) -> dict[str, Expression]:
+    """Each canonical root as an Expression, refused first if together they print too long."""
+    groups: dict[int, list[str]] = {}  # the names each algebra holds, to factor them together
+    for name, (algebra, _) in roots.items():
+        groups.setdefault(id(algebra), []).append(name)
+    factored: dict[str, int] = {}
+    for names in groups.values():
+        algebra = roots[names[0]][0]
+        rebuilt = algebra.factored_all([roots[name][1] for name in names])
+        factored.update(zip(names, rebuilt, strict=True))
+    size = sum(roots[name][0].sizes[root] for name, root in factored.items())
+    if max_chars is not None and size > max_chars:
+        # The estimate itself is not shown: a deep expression's can have hundreds of digits.
+        raise LimitError(
+            f"the derivatives of order {order} would print more than {max_chars:,} characters;"
+            " raise the limit with --max-chars N"
+        )
+    printed: dict[str, Expression] = {}
+    for names in groups.values():
+        printer = _Printer(roots[names[0]][0], rank)
+        expressions = printer.expressions([factored[name] for name in names])
+        printed.update(zip(names, expressions, strict=True))
+    return {name: printed[name] for name in roots}
 
 
 def simplify(expression: Expression) -> Expression:
@@ -242,6 +320,7 @@ def _symbolic_graph(expression: Expression) -> list[Value]:
 _NUM, _VAR, _CONST, _ADD, _MUL, _FN = "num", "var", "const", "add", "mul", "fn"
 
 Node = tuple[Any, ...]
+_T = TypeVar("_T")
 
 
 class Algebra:
@@ -268,10 +347,12 @@ class Algebra:
     x**2*exp(x) + 2*x*exp(x) prints as (x**2 + 2*x)*exp(x).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_steps: int | None = None) -> None:
         self.nodes: list[Node] = []
         self.sizes: list[int] = []
         self.index: dict[Node, int] = {}
+        self.max_steps = max_steps
+        self.steps = 0  # operands looked at by sums and products: the work done
         self.expand = True  # multiply products out over sums
         self.factor = False  # take common factors out of sums
         self.zero = self.num(Fraction(0))
@@ -280,7 +361,16 @@ class Algebra:
 
     # construction
 
+    def spend(self, steps: int) -> None:
+        self.steps += steps
+        if self.max_steps is not None and self.steps > self.max_steps:
+            raise LimitError(
+                f"simplifying the derivatives takes more than {self.max_steps:,} steps;"
+                " raise the limit with --max-chars N"
+            )
+
     def _intern(self, node: Node) -> int:
+        self.spend(len(node[2]) if node[0] in (_ADD, _MUL, _FN) else 1)  # hashing it
         found = self.index.get(node)
         if found is None:
             found = self.index[node] = len(self.nodes)
@@ -301,26 +391,31 @@ class Algebra:
         return len(str(node[1])) + total + 3 * len(node[2])
 
     def num(self, q: Fraction) -> int:
-        return self._intern((_NUM, q))
+        return self._intern((_NUM, exact(q)))
 
     def _rational(self, n: int) -> Fraction | None:
         node = self.nodes[n]
         return node[1] if node[0] == _NUM else None
 
     def add(self, items: Iterable[int]) -> int:
+        return self.signed_sum((n, 1) for n in items)
+
+    def signed_sum(self, items: Iterable[tuple[int, int]]) -> int:
+        """The sum of the nodes, each taken with its sign (1 or -1)."""
         constant = Fraction(0)
         terms: dict[int, Fraction] = {}
-        for n in items:
+        for n, sign in items:
             node = self.nodes[n]
+            self.spend(len(node[2]) if node[0] == _ADD else 1)
             if node[0] == _NUM:
-                constant += node[1]
+                constant = exact(constant + node[1] if sign > 0 else constant - node[1])
             elif node[0] == _ADD:
-                constant += node[1]
+                constant = exact(constant + node[1] if sign > 0 else constant - node[1])
                 for t, c in node[2]:
-                    terms[t] = terms.get(t, 0) + c
+                    terms[t] = exact(terms.get(t, 0) + (c if sign > 0 else -c))
             else:
                 c, t = self._split(n)
-                terms[t] = terms.get(t, 0) + c
+                terms[t] = exact(terms.get(t, 0) + (c if sign > 0 else -c))
         return self._make_add(constant, {t: c for t, c in terms.items() if c != 0})
 
     def _split(self, n: int) -> tuple[Fraction, int]:
@@ -414,10 +509,11 @@ class Algebra:
         exponents: dict[int, list[int]] = {}
         for n in items:
             node = self.nodes[n]
+            self.spend(len(node[2]) if node[0] == _MUL else 1)
             if node[0] == _NUM:
-                coefficient *= node[1]
+                coefficient = exact(coefficient * node[1])
             elif node[0] == _MUL:
-                coefficient *= node[1]
+                coefficient = exact(coefficient * node[1])
                 for base, exponent in node[2]:
                     exponents.setdefault(base, []).append(exponent)
             else:
@@ -431,14 +527,17 @@ class Algebra:
         self, coefficient: Fraction, factors: dict[int, int], expand: bool | None = None
     ) -> int:
         kept: dict[int, int] = {}
+        self.spend(len(factors))
         for base, exponent in factors.items():
             if exponent == self.zero:
                 continue  # x**0 = 1
             q, e = self._rational(base), self._rational(exponent)
             if q is not None and e is not None and e.denominator == 1:
                 folded = _rational_power(q, e)
+                if folded is None:
+                    folded = _float_power(q, e)
                 if folded is not None:
-                    coefficient *= folded
+                    coefficient = exact(coefficient * folded)
                     continue
             kept[base] = exponent
         if coefficient == 0:
@@ -453,7 +552,8 @@ class Algebra:
                 node = self.nodes[base]
                 if node[0] == _ADD:  # distribute a number over a sum: 2*(x + 1) = 2*x + 2
                     return self._make_add(
-                        coefficient * node[1], {t: coefficient * c for t, c in node[2]}
+                        exact(coefficient * node[1]),
+                        {t: exact(coefficient * c) for t, c in node[2]},
                     )
         if (self.expand if expand is None else expand) and self._expandable(kept):
             return self._expand(coefficient, kept)
@@ -513,6 +613,8 @@ class Algebra:
                     "pow", [float(q), float(e)], f"is undefined: {ops.POW.domain}", symbol="**"
                 )
             root = _rational_root(q, e)
+            if root is None and e.denominator == 1:
+                root = _float_power(q, e)  # past the exact bound: 2**-1074 is 5e-324
             if root is not None:
                 return self.num(root)
             return self._make_mul(Fraction(1), {base: exponent})
@@ -563,21 +665,70 @@ class Algebra:
 
     def read(self, root: Value | float) -> int:
         """The canonical node of a Value graph, read from its structure alone."""
-        if not isinstance(root, Value):
-            return self.num(Fraction(root))
-        ids: dict[Value, int] = {}
-        for v in root.topological_order():
-            if v.op is not None:
-                ids[v] = self.apply(v.op, [ids[i] for i in v.inputs])
-            elif v.requires_grad:
-                ids[v] = self._intern((_VAR, v.label))
-            elif v.label in ops.CONSTANTS:
-                ids[v] = self._intern((_CONST, v.label))
-            elif v.label:
-                ids[v] = self.num(Fraction(v.label))  # the literal as written: 0.1 is 1/10
+        return self.read_all([root])[0]
+
+    def read_all(self, roots: Sequence[Value | float]) -> list[int]:
+        """The canonical nodes of several Value graphs, read in one walk (shared parts once).
+
+        A chain of sums (or of products) is gathered into one list and
+        simplified once, where it ends: ``x + x**2 + ... + x**n`` is read in
+        linear time, where simplifying every partial sum would take quadratic.
+        A chain ends at a node that something else (or a second consumer) needs.
+        """
+        graphs = [r for r in roots if isinstance(r, Value)]
+        order = _topological_order(graphs)
+        uses = Counter(i for v in order for i in v.inputs)
+        uses.update(graphs)  # a root is needed whole
+        done: dict[Value, int] = {}
+        sums: dict[Value, list[tuple[int, int]]] = {}  # (node, 1 or -1), added up
+        products: dict[Value, list[int]] = {}  # nodes, multiplied
+
+        def settled(v: Value) -> int:
+            if v not in done:
+                done[v] = self.signed_sum(sums.pop(v)) if v in sums else self.mul(products.pop(v))
+            return done[v]
+
+        def sum_of(v: Value) -> list[tuple[int, int]]:
+            return sums.pop(v) if v in sums and uses[v] == 1 else [(settled(v), 1)]
+
+        def product_of(v: Value) -> list[int]:
+            return products.pop(v) if v in products and uses[v] == 1 else [settled(v)]
+
+        for v in order:
+            name = v.op.name if v.op is not None else ""
+            if name == "add":
+                sums[v] = _joined(*(sum_of(i) for i in v.inputs))
+            elif name == "mul":
+                products[v] = _joined(*(product_of(i) for i in v.inputs))
+            elif name == "sub":
+                terms = sum_of(v.inputs[0])
+                terms.append((settled(v.inputs[1]), -1))
+                sums[v] = terms
+            elif name == "neg":
+                factors = product_of(v.inputs[0])
+                factors.append(self.minus_one)
+                products[v] = factors
+            elif name == "div":
+                divisor = settled(v.inputs[1])
+                if divisor == self.zero:
+                    raise EvaluationError("div", [], "", message="division by zero")
+                factors = product_of(v.inputs[0])
+                factors.append(self.power(divisor, self.minus_one))
+                products[v] = factors
+            elif v.op is not None:
+                done[v] = self.apply(v.op, [settled(i) for i in v.inputs])
             else:
-                ids[v] = self.num(Fraction(float(v.data)))  # a number from a rule: 1.0, 0.5
-        return ids[root]
+                done[v] = self._leaf(v)
+        return [settled(r) if isinstance(r, Value) else self.num(Fraction(r)) for r in roots]
+
+    def _leaf(self, v: Value) -> int:
+        if v.requires_grad:
+            return self._intern((_VAR, v.label))
+        if v.label in ops.CONSTANTS:
+            return self._intern((_CONST, v.label))
+        if v.label:
+            return self.num(literal_value(v.label))  # as written: 0.1 is 1/10
+        return self.num(Fraction(float(v.data)))  # a number from a rule: 1.0, 0.5
 
     def differentiate(self, expression: Expression, names: Sequence[str], order: int) -> list[int]:
         """Canonical nodes of d/d(name) of the expression, one per name."""
@@ -592,7 +743,7 @@ class Algebra:
         with np.errstate(all="ignore"), paused_gc():
             grads = _gradients(values[-1], [leaves[n] for n in present], create_graph=True)
         found = dict(zip(present, grads, strict=True))
-        return [self.read(found.get(n, 0.0)) for n in names]
+        return self.read_all([found.get(n, 0.0) for n in names])
 
     # printing
 
@@ -601,12 +752,16 @@ class Algebra:
         return _Printer(self, rank or {}).expression(self.factored(root))
 
     def factored(self, root: int) -> int:
-        """The node rebuilt with common factors taken out of its sums, nothing multiplied out.
+        """The node rebuilt with common factors taken out of its sums, nothing multiplied out."""
+        return self.factored_all([root])[0]
+
+    def factored_all(self, roots: Sequence[int]) -> list[int]:
+        """``factored`` of each root, the parts they share rebuilt once.
 
         Nodes are rebuilt in index order, children first: a loop, no recursion.
         """
         needed: set[int] = set()
-        stack = [root]
+        stack = list(roots)
         while stack:
             n = stack.pop()
             if n not in needed:
@@ -629,9 +784,37 @@ class Algebra:
                     new[n] = self.mul([self.num(node[1]), *powers])
                 else:
                     new[n] = n
-            return new[root]
+            return [new[root] for root in roots]
         finally:
             self.expand, self.factor = saved
+
+
+def _joined(a: list[_T], b: list[_T]) -> list[_T]:
+    """Both lists in one, the longer one extended: linear even for chains nested to the right."""
+    if len(a) < len(b):
+        a, b = b, a
+    a.extend(b)
+    return a
+
+
+def _topological_order(roots: Sequence[Value]) -> list[Value]:
+    """Every node that leads to one of the roots, inputs first, each once (no recursion)."""
+    order: list[Value] = []
+    opened: set[Value] = set()
+    placed: set[Value] = set()
+    stack = list(reversed(roots))
+    while stack:
+        node = stack.pop()
+        if node in placed:
+            continue
+        if node in opened:
+            placed.add(node)
+            order.append(node)
+        else:
+            opened.add(node)
+            stack.append(node)
+            stack.extend(reversed(node.inputs))
+    return order
 
 
 def _structural_children(node: Node) -> list[int]:
@@ -683,14 +866,63 @@ def _fold_function(name: str, q: Fraction) -> Fraction | None:
     return None if found is None else Fraction(found)
 
 
+def exact(q: Fraction) -> Fraction:
+    """q while it is within ``MAX_EXACT_BITS``; past it, the nearest float, exactly.
+
+    A float past the bound (a tiny one has a denominator of up to 2**1074) is
+    its own nearest float, so this never changes a number twice.
+    """
+    if q.numerator.bit_length() <= MAX_EXACT_BITS and q.denominator.bit_length() <= MAX_EXACT_BITS:
+        return q
+    try:
+        return Fraction(float(q))
+    except OverflowError:
+        raise EvaluationError(
+            "", [], "", message="a number in the derivative is too large for a float (over 1.8e308)"
+        ) from None
+
+
+def literal_value(text: str) -> Fraction:
+    """The number a literal of the language means: 0.1 is exactly 1/10.
+
+    Past the exact bound it is the float the language reads (1e-400 is 0),
+    found without building the big integers the literal spells.
+    """
+    mantissa, _, power = text.lower().partition("e")
+    whole, _, decimals = mantissa.partition(".")
+    digits = (whole + decimals).lstrip("0")
+    if not digits:
+        return Fraction(0)
+    significant = digits.rstrip("0")
+    if len(power) > 12 or len(significant) > _MAX_LITERAL_DIGITS:
+        return exact(Fraction(float(text)))
+    shift = int(power or 0) - len(decimals) + len(digits) - len(significant)
+    if abs(shift) > _MAX_LITERAL_DIGITS:
+        return exact(Fraction(float(text)))
+    scale = 10 ** abs(shift)
+    value = int(significant) * scale if shift >= 0 else Fraction(int(significant), scale)
+    return exact(Fraction(value))
+
+
 def _rational_power(q: Fraction, n: Fraction) -> Fraction | None:
-    """q**n for an integer n, or None when it would be too large to be worth it."""
+    """q**n for an integer n, or None when it would pass the exact bound (kept as a power)."""
     if q == 0:
         return None if n < 0 else Fraction(0)
     bits = max(abs(q.numerator).bit_length(), q.denominator.bit_length())
-    if bits * abs(int(n)) > _MAX_FOLD_BITS:
+    if (bits - 1) * abs(int(n)) > MAX_EXACT_BITS:
+        return None  # certainly past the bound: not even computed
+    power = q ** int(n)
+    return power if exact(power) is power else None
+
+
+def _float_power(q: Fraction, n: Fraction) -> Fraction | None:
+    """q**n as the language computes it, for a power past the exact bound; None when
+    that overflows (10**400 stays a power, which the language cannot compute either)."""
+    try:
+        power = math.pow(float(q), float(n))
+    except (OverflowError, ValueError, ZeroDivisionError):
         return None
-    return q ** int(n)
+    return Fraction(power) if math.isfinite(power) else None
 
 
 def _rational_root(q: Fraction, e: Fraction) -> Fraction | None:
@@ -728,8 +960,8 @@ def number_text(q: Fraction) -> str | None:
         as_float = float(q)
     except OverflowError:
         as_float = math.inf
-    if not math.isfinite(as_float):
-        raise EvaluationError("", [], "", message=f"a coefficient of the derivative overflows: {q}")
+    if not math.isfinite(as_float):  # never echoed: it can have thousands of digits
+        raise EvaluationError("", [], "", message="a coefficient of the derivative overflows")
     text = format_number(as_float)
     if Fraction(as_float) == q or Fraction(text) == q:
         return text
@@ -754,8 +986,12 @@ class _Printer:
         self.standard: dict[int, int] = {}
 
     def expression(self, root: int) -> Expression:
+        return self.expressions([root])[0]
+
+    def expressions(self, roots: Sequence[int]) -> list[Expression]:
+        """An Expression per root; the steps they share are emitted once."""
         needed: set[int] = set()
-        stack = [root]
+        stack = list(roots)
         while stack:
             n = stack.pop()
             if n in needed:
@@ -769,7 +1005,7 @@ class _Printer:
         for n in sorted(needed):
             if n not in self.standard:
                 self.standard[n] = self._emit(n)
-        return Expression(_prune(self.steps, self.standard[root]))
+        return [Expression(_prune(self.steps, self.standard[root])) for root in roots]
 
     # steps
 
@@ -925,24 +1161,29 @@ def _chain(printer: _Printer, op: ops.Primitive, items: Sequence[int]) -> int:
 
 
 def _prune(steps: Sequence[Step], root: int) -> list[Step]:
-    """Only the steps the root needs, renumbered, in the same order."""
-    keep = [False] * len(steps)
-    keep[root] = True
-    for i in range(root, -1, -1):
-        if keep[i]:
-            for a in steps[i].args:
-                keep[a] = True
+    """Only the steps the root needs, renumbered, in the same order.
+
+    Found from the root down, so the cost is that of the root's own steps
+    however many other formulas share the list."""
+    keep = {root}
+    stack = [root]
+    while stack:
+        for a in steps[stack.pop()].args:
+            if a not in keep:
+                keep.add(a)
+                stack.append(a)
     new_index: dict[int, int] = {}
     kept: list[Step] = []
-    for i in range(root + 1):
-        if keep[i]:
-            step = steps[i]
-            new_index[i] = len(kept)
-            kept.append(step._replace(args=tuple(new_index[a] for a in step.args)))
+    for i in sorted(keep):
+        step = steps[i]
+        new_index[i] = len(kept)
+        kept.append(step._replace(args=tuple(new_index[a] for a in step.args)))
     return kept
 
 
 __all__ = [
+    "MAX_CHARS",
+    "MAX_EXACT_BITS",
     "MAX_NODES",
     "Algebra",
     "HessianResult",
@@ -950,6 +1191,8 @@ __all__ = [
     "derivative_at",
     "derivative_label",
     "derivatives",
+    "exact",
     "hessian",
+    "literal_value",
     "simplify",
 ]

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from ..derivatives import MAX_CHARS
 from ..errors import UsageError
 from ..expression import parse
 from .common import ExprArgument, choose_format
@@ -30,10 +31,20 @@ def diff(
             "--format", metavar="FORMAT", help=f"One of {', '.join(FORMATS)}. Default: plain."
         ),
     ] = None,
+    max_chars: Annotated[
+        int,
+        typer.Option(
+            "--max-chars",
+            metavar="N",
+            min=1,
+            help="Refuse derivatives that would print more than N characters in all.",
+        ),
+    ] = MAX_CHARS,
 ) -> None:
     """Print the derivative of EXPR as a simplified expression (one per variable)."""
-    # Imported here, not with the module: `autodiff --help` and other commands skip it.
     from .. import derivatives
+
+    # Imported here, not with the module: `autodiff --help` and other commands skip them.
     from ..render.derivatives import Formula, render_formulas
     from ..render.latex import latex
 
@@ -41,6 +52,9 @@ def diff(
     expression = parse(expr)
     if not expression.variables:
         raise UsageError(f"'{expr}' has no variable to differentiate with respect to")
-    found = derivatives.derivatives(expression, wrt or None, order)
-    formulas = [Formula(name, d.format(), latex(d)) for name, d in found.items()]
+    found = derivatives.derivatives(expression, wrt or None, order, max_chars)
+    # Printing is the costly part of a long formula: only the form asked for is made.
+    formulas = [
+        Formula(name, latex(d) if chosen == "latex" else d.format()) for name, d in found.items()
+    ]
     print(render_formulas(expr, order, formulas, chosen), end="")

@@ -103,11 +103,10 @@ def render_hessian(record: HessianRecord, fmt: str) -> str:
 
 @dataclass(frozen=True)
 class Formula:
-    """A derivative as text: d^order f / d wrt^order = text (and LaTeX)."""
+    """A derivative as text: d^order f / d wrt^order = text, in the language or in LaTeX."""
 
     wrt: str
     text: str
-    latex: str
 
 
 def render_formulas(expr: str, order: int, formulas: Sequence[Formula], fmt: str) -> str:
@@ -119,8 +118,8 @@ def render_formulas(expr: str, order: int, formulas: Sequence[Formula], fmt: str
         return "".join(f"{f.wrt}: {f.text}\n" for f in formulas)
     if fmt == "latex":
         if single:
-            return formulas[0].latex + "\n"
-        return "".join(f"{latex_label(f.wrt, order)} = {f.latex}\n" for f in formulas)
+            return formulas[0].text + "\n"
+        return "".join(f"{latex_label(f.wrt, order)} = {f.text}\n" for f in formulas)
     if fmt == "json":
         items = [
             {"expr": expr, "wrt": f.wrt, "order": order, "derivative": f.text} for f in formulas
