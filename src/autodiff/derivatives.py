@@ -25,7 +25,7 @@ from fractions import Fraction
 from typing import Any, TypeVar
 
 from . import ops
-from .engine import Value, apply, paused_gc
+from .engine import Value, apply, paused_gc, topological_order
 from .errors import EvaluationError, LimitError, UsageError, format_number
 from .expression import Expression, Step
 
@@ -676,7 +676,7 @@ class Algebra:
         A chain ends at a node that something else (or a second consumer) needs.
         """
         graphs = [r for r in roots if isinstance(r, Value)]
-        order = _topological_order(graphs)
+        order = topological_order(graphs)
         uses = Counter(i for v in order for i in v.inputs)
         uses.update(graphs)  # a root is needed whole
         done: dict[Value, int] = {}
@@ -795,26 +795,6 @@ def _joined(a: list[_T], b: list[_T]) -> list[_T]:
         a, b = b, a
     a.extend(b)
     return a
-
-
-def _topological_order(roots: Sequence[Value]) -> list[Value]:
-    """Every node that leads to one of the roots, inputs first, each once (no recursion)."""
-    order: list[Value] = []
-    opened: set[Value] = set()
-    placed: set[Value] = set()
-    stack = list(reversed(roots))
-    while stack:
-        node = stack.pop()
-        if node in placed:
-            continue
-        if node in opened:
-            placed.add(node)
-            order.append(node)
-        else:
-            opened.add(node)
-            stack.append(node)
-            stack.extend(reversed(node.inputs))
-    return order
 
 
 def _structural_children(node: Node) -> list[int]:

@@ -172,22 +172,7 @@ class Value:
         A node is pushed, then pushed again above its inputs; when it comes
         off the stack the second time, everything it needs is already placed.
         """
-        order: list[Value] = []
-        opened: set[Value] = set()
-        placed: set[Value] = set()
-        stack = [self]
-        while stack:
-            node = stack.pop()
-            if node in placed:
-                continue
-            if node in opened:
-                placed.add(node)
-                order.append(node)
-            else:
-                opened.add(node)
-                stack.append(node)
-                stack.extend(reversed(node.inputs))
-        return order
+        return topological_order([self])
 
     def backward(self, create_graph: bool = False) -> None:
         """Set ``grad`` on every node of the graph to d(self)/d(node).
@@ -379,3 +364,23 @@ class paused_gc:
     def __exit__(self, *exc_info: object) -> None:
         if self.was_enabled:
             gc.enable()
+
+
+def topological_order(roots: Sequence[Value]) -> list[Value]:
+    """Every node that leads to one of the roots, inputs first, each once (no recursion)."""
+    order: list[Value] = []
+    opened: set[Value] = set()
+    placed: set[Value] = set()
+    stack = list(reversed(roots))
+    while stack:
+        node = stack.pop()
+        if node in placed:
+            continue
+        if node in opened:
+            placed.add(node)
+            order.append(node)
+        else:
+            opened.add(node)
+            stack.append(node)
+            stack.extend(reversed(node.inputs))
+    return order
