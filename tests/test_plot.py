@@ -125,3 +125,13 @@ def test_cli_errors(tmp_path, args, code, message):
     assert message in result.stderr
     assert "Traceback" not in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_range_wider_than_the_largest_float_is_refused(tmp_path):
+    out = tmp_path / "p.svg"
+    result = run_cli("plot", "sin(x)", "--range=-1e308:1e308", "-o", str(out))
+    assert result.returncode == 2
+    assert result.stderr == (
+        "autodiff: error: bad --range '-1e308:1e308': the interval is wider than 1.8e308\n"
+    )
+    assert not out.exists()

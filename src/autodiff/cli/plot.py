@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +11,7 @@ import typer
 from ..curve import DEFAULT_SAMPLES, sample
 from ..errors import AutodiffError, UsageError
 from ..expression import MissingValueError, constant_value, parse
+from ..safe_text import excerpt
 from .common import ExprArgument, ForceOption, missing_value_hint, parse_point
 from .output import output_target, write_output
 
@@ -80,10 +82,14 @@ def parse_range(text: str) -> tuple[float, float]:
     """``-10:10`` or ``-pi:pi``; each end may be a constant expression."""
     low, colon, high = text.partition(":")
     if not colon or not low.strip() or not high.strip():
-        raise UsageError(f"bad --range '{text}': expected LOW:HIGH, as in --range -10:10")
+        raise UsageError(f"bad --range '{excerpt(text)}': expected LOW:HIGH, as in --range -10:10")
     try:
-        return constant_value(low), constant_value(high)
+        ends = constant_value(low), constant_value(high)
     except AutodiffError:
         raise UsageError(
-            f"bad --range '{text}': the ends must be numbers or constant expressions"
+            f"bad --range '{excerpt(text)}': the ends must be numbers or constant expressions"
         ) from None
+    if not math.isfinite(ends[1] - ends[0]):
+        # The samples are spaced by the width: it must itself be a float.
+        raise UsageError(f"bad --range '{excerpt(text)}': the interval is wider than 1.8e308")
+    return ends
