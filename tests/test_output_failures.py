@@ -113,3 +113,21 @@ def test_a_huge_literal_is_not_echoed_whole_in_its_syntax_error() -> None:
     assert result.returncode == 2
     assert len(result.stderr) < 400 and "Traceback" not in result.stderr
     assert result.stderr.startswith("autodiff: syntax error: the number 1111")
+
+
+@pytest.mark.parametrize(
+    "args", [["grad", "-", "--at", "x=1"], ["grad", "x", "--points", "-"]], ids=" ".join
+)
+def test_a_closed_stdin_is_a_usage_error(args: list[str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "autodiff", *args],
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        timeout=60,
+        preexec_fn=lambda: os.close(0),
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("autodiff: error: stdin is closed")
+    assert "Traceback" not in result.stderr

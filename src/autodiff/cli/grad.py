@@ -151,6 +151,8 @@ def _stream(run: Callable[[], int]) -> None:
 
 
 def _stdin() -> TextIO:
+    if sys.stdin is None:  # the shell closed it (0<&-): Python leaves None
+        raise UsageError("stdin is closed: '-' reads from it; give the input on stdin or a file")
     # newline="" leaves line ends to the csv module (quoted fields may hold them).
     return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", errors="replace", newline="")
 
