@@ -572,3 +572,14 @@ def test_ctrl_c_from_the_entry_points_first_statement_on_is_quiet(delay):
                             capture_output=True, text=True, env=cli_env(), timeout=60)  # fmt: skip
     assert result.returncode in (130, 0), result.stderr  # 0: it finished first
     assert "Traceback" not in result.stderr and "KeyboardInterrupt" not in result.stderr
+
+
+@pytest.mark.parametrize("end", ["", "\n"])
+def test_a_quote_opened_on_the_last_line_is_an_error_record_not_a_value(end):
+    from autodiff.points import PointReader
+
+    text = 'x,y\n1,2\n2,"3' + end
+    (chunk,) = list(PointReader(io.StringIO(text), "csv", ["x", "y"], {}))
+    assert sorted(chunk.errors) == [1]
+    assert "is not closed properly" in str(chunk.errors[1])
+    assert chunk.values["x"][0] == 1.0 and chunk.values["y"][0] == 2.0

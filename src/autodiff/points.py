@@ -205,7 +205,7 @@ class PointReader:
             )
         except csv.Error:
             rows = []
-        if len(rows) == len(lines) and [] not in rows:
+        if len(rows) == len(lines) and [] not in rows and not self._ends_open(lines):
             return rows, list(range(first, first + len(lines))), {}
         # Blank lines, a record that spans lines, or a line the csv module
         # rejects: go record by record. A record over several lines stands only
@@ -227,7 +227,8 @@ class PointReader:
             start = pos
             try:
                 row = next(reader)
-                error = None if pos - start == 1 else self._unclosed(lines[start:pos])
+                alone = pos - start == 1 and not (pos == len(lines) and self._ends_open(lines))
+                error = None if alone else self._unclosed(lines[start:pos])
             except StopIteration:
                 break
             except csv.Error as failure:
@@ -241,6 +242,19 @@ class PointReader:
                 rows.append(row)
                 starts.append(first + start)
         return rows, starts, broken
+
+    def _ends_open(self, lines: list[str]) -> bool:
+        """Whether the last line opens a quote that the end of the input never closes
+        (the csv module would end the field there and read on as if it were whole)."""
+        last = lines[-1] if lines else ""
+        if self.quoting == csv.QUOTE_NONE or '"' not in last:
+            return False
+        strict = csv.reader([last], delimiter=self.delimiter, quoting=self.quoting, strict=True)
+        try:
+            list(strict)
+        except csv.Error:
+            return True
+        return False
 
     def _unclosed(self, record: list[str]) -> str | None:
         """Why ``record``, one CSV record read over several lines, is not one, or None."""
