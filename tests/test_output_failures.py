@@ -131,3 +131,17 @@ def test_a_closed_stdin_is_a_usage_error(args: list[str]) -> None:
     assert result.stdout == ""
     assert result.stderr.startswith("autodiff: error: stdin is closed")
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("column", ["value", "d_x", "error"])
+@pytest.mark.parametrize("fmt", ["csv", "tsv"])
+def test_an_input_column_named_like_an_output_column_is_refused(column: str, fmt: str) -> None:
+    from conftest import run_cli
+
+    text = f"x,{column}\n1,2\n"  # CSV in; the output format decides the header
+    result = run_cli("grad", "x", "--points", "-", "--format", fmt, input=text)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith(
+        f"autodiff: error: the input column '{column}' has the name of an output column"
+    )

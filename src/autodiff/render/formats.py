@@ -10,6 +10,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
+from ..errors import UsageError
+from ..safe_text import excerpt
 from .delimited import needs_quoting, rows_text
 
 
@@ -104,8 +106,15 @@ class DelimitedWriter(StreamWriter):
     ) -> None:
         super().__init__(out, columns, partials)
         self.delimiter = delimiter
-        header = [*self.columns, "value", *(f"d_{n}" for n in self.partials), "error"]
-        self.out.write(rows_text([header], delimiter))
+        results = ["value", *(f"d_{n}" for n in self.partials), "error"]
+        clash = next((c for c in self.columns if c in results), None)
+        if clash is not None:
+            # A header with one name twice reads back wrong in every CSV tool.
+            raise UsageError(
+                f"the input column '{excerpt(clash)}' has the name of an output column"
+                f" ({', '.join(results)}); rename it, or use --format jsonl"
+            )
+        self.out.write(rows_text([[*self.columns, *results]], delimiter))
 
     def write(self, batch: Batch) -> None:
         size = len(batch)
