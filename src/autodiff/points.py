@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
@@ -23,19 +24,20 @@ import numpy as np
 
 from .errors import AutodiffError, EvaluationError, UsageError
 from .expression import Expression
+from .lines import MAX_LINE_LENGTH, LongLine, RecordError, bounded_lines
+from .safe_text import excerpt
 
 # Records per chunk: big enough that per-chunk overheads vanish, small enough
 # that a chunk's arrays stay in the cache (benchmarks/pipelines.py).
 CHUNK_SIZE = 2**15
 # Lines a chunk reads past its end to close a quoted field (docs/pipelines.md).
 MAX_QUOTED_LINES = 1000
+# Arrays and objects within each other in one JSON record: deeper would
+# exhaust the JSON module's recursion on reading or writing.
+MAX_JSON_DEPTH = 100
 
 FORMATS = ("csv", "tsv", "jsonl")  # "auto" decides by the first line
 _DELIMITERS = {"csv": ",", "tsv": "\t"}
-
-
-class RecordError(UsageError):
-    """One record of a stream cannot be read: it is reported, and the stream goes on."""
 
 
 @dataclass
@@ -103,14 +105,16 @@ class PointReader:
         variables: Sequence[str],
         defaults: Mapping[str, float],
         chunk_size: int = CHUNK_SIZE,
+        max_line_length: int = MAX_LINE_LENGTH,
+        name: str = "the points",
     ) -> None:
-        self.stream = stream
+        self.lines = bounded_lines(stream, max_line_length, name)
         self.fmt = fmt
         self.variables = tuple(variables)
         self.defaults = dict(defaults)
         self.chunk_size = chunk_size
         self.line = 0  # lines consumed so far
-        self.pending: list[str] = []
+        self.pending: list[str | LongLine] = []
         self.columns: tuple[str, ...] = ()
         first = self._first_line()
         if fmt == "auto":
@@ -131,8 +135,10 @@ class PointReader:
                 yield chunk
 
     def _first_line(self) -> str | None:
-        for text in self.stream:
+        for text in self.lines:
             self.line += 1
+            if isinstance(text, LongLine):
+                raise UsageError(f"line {self.line}: {text.error()}")
             if text.strip():
                 return text
         return None
@@ -147,7 +153,10 @@ class PointReader:
         )
         if text is None:
             raise UsageError("the points have no header row (expected column names, as in x,y)")
-        header = next(csv.reader([text], delimiter=delimiter, quoting=self.quoting), [])
+        try:
+            header = next(csv.reader([text], delimiter=delimiter, quoting=self.quoting), [])
+        except csv.Error as error:  # a field over the csv module's 128 KiB, a NUL
+            raise UsageError(f"line {self.line}: the header is not valid CSV: {error}") from None
         self.columns = tuple(name.strip() for name in header)
         seen: set[str] = set()
         for name in self.columns:
@@ -158,21 +167,22 @@ class PointReader:
             seen.add(name)
 
     def _read_csv(self) -> PointChunk | None:
-        lines = list(islice(self.stream, self.chunk_size))
+        lines = list(islice(self.lines, self.chunk_size))
         if not lines:
             return None
         # A quoted field may span lines: never cut a chunk inside one, but read
         # on for MAX_QUOTED_LINES at most, so that a stray '"' cannot pull the
         # rest of a large file into memory.
-        quotes = "".join(lines).count('"') if self.quoting != csv.QUOTE_NONE else 0
+        texts = [text for text in lines if isinstance(text, str)]
+        quotes = "".join(texts).count('"') if self.quoting != csv.QUOTE_NONE else 0
         extra = 0
         while quotes % 2 and extra < MAX_QUOTED_LINES:
-            more = self.stream.readline()
+            more = next(self.lines, "")
             if not more:
                 break
             lines.append(more)
             extra += 1
-            quotes += more.count('"')
+            quotes += more.count('"') if isinstance(more, str) else 0
         first = self.line + 1
         self.line += len(lines)
         rows, starts, errors = self._split(lines, first)
@@ -195,46 +205,56 @@ class PointReader:
         return PointChunk(self.columns, starts, rows, values, errors)
 
     def _split(
-        self, lines: list[str], first: int
+        self, lines: list[str | LongLine], first: int
     ) -> tuple[list[Any], list[int], dict[int, AutodiffError]]:
         """The records of ``lines`` (blank lines dropped), the line each starts on, and
         the records the csv module could not split."""
-        try:
-            rows: list[Any] = list(
-                csv.reader(lines, delimiter=self.delimiter, quoting=self.quoting)
-            )
-        except csv.Error:
-            rows = []
-        if len(rows) == len(lines) and [] not in rows and not self._ends_open(lines):
-            return rows, list(range(first, first + len(lines))), {}
+        rows: list[Any] = []
+        if all(isinstance(text, str) for text in lines):
+            whole: list[str] = lines  # type: ignore[assignment]
+            try:
+                rows = list(csv.reader(whole, delimiter=self.delimiter, quoting=self.quoting))
+            except csv.Error:
+                rows = []
+            if len(rows) == len(whole) and [] not in rows and not self._ends_open(whole):
+                return rows, list(range(first, first + len(whole))), {}
         # Blank lines, a record that spans lines, or a line the csv module
         # rejects: go record by record. A record over several lines stands only
         # if its quotes close properly within MAX_QUOTED_LINES; otherwise its
         # first line is an error record alone and reading restarts on the next
         # line, so a stray '"' costs one record, never the ones after it.
+        # A line over the length limit stands alone as an error record: the
+        # feed stops before it, so no record reads across it.
         rows, starts = [], []
         broken: dict[int, AutodiffError] = {}
         pos = 0
 
         def feed() -> Iterator[str]:
             nonlocal pos
-            while pos < len(lines):
+            while pos < len(lines) and isinstance(text := lines[pos], str):
                 pos += 1
-                yield lines[pos - 1]
+                yield text
 
         reader = csv.reader(feed(), delimiter=self.delimiter, quoting=self.quoting)
         while True:
             start = pos
-            try:
-                row = next(reader)
-                alone = pos - start == 1 and not (pos == len(lines) and self._ends_open(lines))
-                error = None if alone else self._unclosed(lines[start:pos])
-            except StopIteration:
-                break
-            except csv.Error as failure:
-                error = f"not valid CSV: {failure}"
+            long = lines[pos] if pos < len(lines) else None
+            error: AutodiffError | str | None
+            if isinstance(long, LongLine):
+                row, error = [], long.error()
+                pos += 1
+            else:
+                try:
+                    row = next(reader)
+                    record: list[str] = lines[start:pos]  # type: ignore[assignment]
+                    alone = len(record) == 1 and not (pos == len(lines) and self._ends_open(record))
+                    error = None if alone else self._unclosed(record)
+                except StopIteration:
+                    break
+                except csv.Error as failure:
+                    error = f"not valid CSV: {failure}"
             if error is not None:
-                broken[len(rows)] = RecordError(error)
+                broken[len(rows)] = RecordError(error) if isinstance(error, str) else error
                 row = [""] * len(self.columns)
                 pos = start + 1
                 reader = csv.reader(feed(), delimiter=self.delimiter, quoting=self.quoting)
@@ -312,16 +332,11 @@ class PointReader:
         if text is None:
             return
         self.pending = [text]
-        try:
-            first = json.loads(text)
-        except ValueError:
-            first = None
-        if isinstance(first, dict):
-            self.columns = tuple(first)
+        self.columns = tuple(_json_record(text)[0])
         self.line -= 1  # the first record is read again with its chunk
 
     def _read_jsonl(self) -> PointChunk | None:
-        lines = self.pending + list(islice(self.stream, self.chunk_size - len(self.pending)))
+        lines = self.pending + list(islice(self.lines, self.chunk_size - len(self.pending)))
         self.pending = []
         if not lines:
             return None
@@ -331,19 +346,11 @@ class PointReader:
         errors: dict[int, AutodiffError] = {}
         for text in lines:
             self.line += 1
-            if not text.strip():
+            if isinstance(text, str) and not text.strip():
                 continue
             i = len(objects)
             starts.append(self.line)
-            try:
-                record = json.loads(text)
-            except ValueError as error:
-                record, reason = {}, f"not valid JSON: {error}"
-            else:
-                if not isinstance(record, dict):
-                    record, reason = {}, 'expected a JSON object, as in {"x": 1}'
-                else:
-                    reason = ""
+            record, reason = _json_record(text)
             if reason:
                 errors[i] = RecordError(reason)
             objects.append(record)
@@ -364,9 +371,13 @@ class PointReader:
                 return self.defaults[name]
             reason = f"no value for variable '{name}'"
         elif isinstance(value, int | float) and not isinstance(value, bool):
-            if math.isfinite(value):
-                return float(value)
-            reason = f"{name}: {value} is not a finite number"
+            try:
+                number = float(value)
+            except OverflowError:  # an integer past the float range
+                number = math.inf
+            if math.isfinite(number):
+                return number
+            reason = f"{name}: {excerpt(str(value), 40)} is not a finite number"
         else:
             reason = f"{name}: {json.dumps(value)[:40]} is not a number"
         errors.setdefault(i, RecordError(reason))
@@ -381,6 +392,73 @@ class PointReader:
                     f"no value for variable '{name}': the points have no column '{name}'"
                     f" (columns: {', '.join(self.columns)}); add the column or --at {name}=VALUE"
                 )
+
+
+class _NotJson(ValueError):
+    """A record the JSON grammar of RFC 8259 or the limits refuse."""
+
+
+def _constant(name: str) -> Any:
+    raise _NotJson(f"{name} is not a JSON number (RFC 8259); write null or leave the key out")
+
+
+def _integer(text: str) -> int:
+    if len(text) > 4300:  # Python's bound on converting digits (sys.int_info)
+        raise _NotJson(f"an integer of {len(text):,} digits (at most 4,300)")
+    return int(text)
+
+
+def _decimal(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise _NotJson(f"{excerpt(text, 40)} is beyond the range of a float")
+    return number
+
+
+_BRACKET = re.compile(r"[\[\]{}]")
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _too_deep(text: str) -> bool:
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return False
+    depth = 0
+    for bracket in _BRACKET.finditer(_STRING.sub("", text)):
+        depth += 1 if bracket.group() in "[{" else -1
+        if depth > MAX_JSON_DEPTH:
+            return True
+    return False
+
+
+def _json_record(text: str | LongLine) -> tuple[dict[str, Any], str]:
+    """One JSON Lines record and, if it cannot stand, why (else "").
+
+    Strict JSON only, so that every record read can be written back as JSON:
+    no NaN or Infinity, no number past the float range, no lone surrogate
+    (it is not a character), and nesting within MAX_JSON_DEPTH.
+    """
+    if isinstance(text, LongLine):
+        return {}, str(text.error())
+    if _too_deep(text):
+        return {}, f"not valid JSON here: nested more than {MAX_JSON_DEPTH} levels deep"
+    try:
+        record = json.loads(
+            text, parse_constant=_constant, parse_int=_integer, parse_float=_decimal
+        )
+    except _NotJson as error:
+        return {}, f"not valid JSON here: {error}"
+    except ValueError as error:
+        return {}, f"not valid JSON: {error}"
+    if not isinstance(record, dict):
+        return {}, 'expected a JSON object, as in {"x": 1}'
+    if _SURROGATE.search(text):
+        try:
+            json.dumps(record, ensure_ascii=False).encode()
+        except UnicodeEncodeError as error:
+            code = ord(error.object[error.start])
+            return {}, f"not valid JSON here: \\u{code:04x} alone is not a character"
+    return record, ""
 
 
 def _json_text(value: Any) -> str:

@@ -20,6 +20,7 @@ import typer
 
 from ..errors import AutodiffError, ExpressionError, UsageError
 from ..expression import MAX_NODES, Expression, MissingValueError, parse
+from ..lines import MAX_LINE_LENGTH, LongLine, bounded_lines
 from ..render import formats
 from ..safe_text import visible_lines
 from .common import (
@@ -86,6 +87,15 @@ def grad(
         int,
         typer.Option("--max-nodes", metavar="N", min=1, help="Refuse larger expressions."),
     ] = MAX_NODES,
+    max_line_length: Annotated[
+        int,
+        typer.Option(
+            "--max-line-length",
+            metavar="N",
+            min=1,
+            help="Characters in one line of stdin or --points; a longer line is an error record.",
+        ),
+    ] = MAX_LINE_LENGTH,
 ) -> None:
     """Print the value of EXPR and every partial derivative at the point given by --at."""
     chosen = choose_format(format, FORMATS)
@@ -100,12 +110,16 @@ def grad(
     if expr == "-":
         if points is not None:
             raise UsageError("EXPR '-' reads expressions from stdin: it cannot take --points too")
-        lines = _stdin()
+        lines = bounded_lines(_stdin(), max_line_length, "stdin")
         _stream(lambda: _expressions(lines, chosen, point, wrt or [], precision, max_nodes))
     elif points is not None:
         expression = parse(expr, max_nodes)
         _check_wrt(expression, wrt or [])
-        _stream(lambda: _points(expression, points, points_format, chosen, point, wrt, precision))
+        _stream(
+            lambda: _points(
+                expression, points, points_format, chosen, point, wrt, precision, max_line_length
+            )
+        )
     else:
         expression = parse(expr, max_nodes)
         _stream(lambda: _single(expression, chosen, point, wrt or [], precision))
@@ -179,7 +193,7 @@ class _Failures:
 
 
 def _expressions(
-    stdin: TextIO,
+    stdin: Iterable[str | LongLine],
     fmt: str,
     point: dict[str, float],
     wrt: Sequence[str],
@@ -191,7 +205,7 @@ def _expressions(
     writer = formats.stream_writer(fmt, sys.stdout, ["expr"], partials, precision, colour_allowed())
     failures = _Failures()
     for number, line in enumerate(stdin, 1):
-        text = line.strip()
+        text = line.strip() if isinstance(line, str) else "…"
         if not text or text.startswith("#"):
             continue
         at: dict[str, list[float | None]] = {}
@@ -199,6 +213,8 @@ def _expressions(
         grad: dict[str, list[float | None]] = {}
         errors: dict[int, str] = {}
         try:
+            if isinstance(line, LongLine):
+                raise line.error()
             expression = parse(text, max_nodes)
             at = {name: [point.get(name)] for name in expression.variables}
             v, g = expression.gradient(point)
@@ -226,6 +242,7 @@ def _points(
     defaults: Mapping[str, float],
     wrt: list[str] | None,
     precision: int,
+    max_line_length: int,
 ) -> int:
     """One record per point of the stream, evaluated a chunk at a time as arrays."""
     from .. import points
@@ -233,7 +250,10 @@ def _points(
     kind = points.format_for("" if source == "-" else source, requested)
     stream = _stdin() if source == "-" else _open(source)
     with stream:
-        reader = points.PointReader(stream, kind, expression.variables, defaults)
+        name = "stdin" if source == "-" else f"--points {source}"
+        reader = points.PointReader(
+            stream, kind, expression.variables, defaults, max_line_length=max_line_length, name=name
+        )
         partials = list(dict.fromkeys(wrt)) if wrt else list(expression.variables)
         writer = formats.stream_writer(
             fmt, sys.stdout, reader.columns, partials, precision, colour_allowed()
