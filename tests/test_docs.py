@@ -63,6 +63,9 @@ def matches(expected: list[str], actual: list[str]) -> bool:
     return re.fullmatch(pattern, "\n".join(actual), re.S) is not None
 
 
+_ran: set[tuple[str, str]] = set()  # console examples run in this worker's sandbox
+
+
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory):
     folder = tmp_path_factory.mktemp("docs")
@@ -91,6 +94,14 @@ def sandbox(tmp_path_factory):
 )
 def test_console_example(where, command, expected, sandbox):
     work, env = sandbox
+    # Workers share no sandbox: the commands before this one in its block may
+    # have run elsewhere, and this one may read what they wrote. Run them here
+    # first (their output is checked by their own cases).
+    earlier = [c for w, c, _ in console_examples() if w == where]
+    for before in earlier[: earlier.index(command)]:
+        if (where, before) not in _ran:
+            subprocess.run(["bash", "-c", before], cwd=work, env=env, capture_output=True)
+    _ran.add((where, command))
     result = subprocess.run(
         ["bash", "-o", "pipefail", "-c", "{ " + command + "\n} 2>&1"],
         cwd=work,

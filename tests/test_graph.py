@@ -323,11 +323,19 @@ def test_jupyter_falls_back_to_text_without_dot(monkeypatch, tmp_path):
     assert list(bundle) == ["text/plain"]
 
 
-def test_jupyter_falls_back_to_text_for_huge_graphs():
+@pytest.mark.dot
+def test_jupyter_shows_a_summary_past_the_notebook_limit_and_a_picture_below():
     out = Value(1.0, label="x")
-    for _ in range(graph.DEFAULT_MAX_NODES):
-        out = out + 1.0
-    assert list(out._repr_mimebundle_()) == ["text/plain"]
+    for _ in range(graph.NOTEBOOK_MAX_NODES // 2 - 1):
+        out = out + 1.0  # each step adds a constant leaf and a sum: two values
+    assert len(out.topological_order()) == graph.NOTEBOOK_MAX_NODES - 1
+    assert "image/svg+xml" in out._repr_mimebundle_()
+    out = out + 1.0
+    bundle = out._repr_mimebundle_()
+    assert list(bundle) == ["text/plain"]
+    assert bundle["text/plain"].startswith(repr(out))
+    assert f"a graph of {graph.NOTEBOOK_MAX_NODES + 1} values" in bundle["text/plain"]
+    assert "autodiff.draw(v, max_nodes=None)" in bundle["text/plain"]
 
 
 def test_a_failing_dot_is_an_output_error(monkeypatch):

@@ -25,7 +25,13 @@ from ..ops import Primitive
 if TYPE_CHECKING:
     import graphviz
 
-DEFAULT_MAX_NODES = 5000
+# Pictures past this many values are refused: some shapes (a sum of
+# v_i*v_{i+1}) take dot 3 s at 2,500 values and 6 minutes at 4,800
+# (docs/graph.md). DOT text has no limit: writing it needs no layout.
+DEFAULT_MAX_NODES = 2500
+# A notebook cell shows a picture up to this many values, a summary past it:
+# a cell must stay interactive (under about half a second of layout).
+NOTEBOOK_MAX_NODES = 500
 LABEL_LIMIT = 30  # characters of a sub-expression before the ellipsis
 RANKDIRS = ("LR", "TB")
 FORMATS = ("svg", "png", "pdf", "dot", "gv")
@@ -51,7 +57,7 @@ def layout_attributes(dot_nodes: int) -> dict[str, str]:
     attrs = {"newrank": "true"}
     if dot_nodes > FULL_EFFORT:
         share = f"{ITERATIONS / dot_nodes:.3g}"
-        attrs.update(nslimit=share, nslimit1=share, mclimit="0.5")
+        attrs.update(nslimit=share, nslimit1=share, mclimit="0.5", searchsize="10")
     return attrs
 
 
@@ -340,7 +346,19 @@ def _without_creation_date(pdf: bytes) -> bytes:
 
 
 def mimebundle(value: Value) -> dict[str, str]:
-    """What Jupyter shows for a Value: its graph as SVG, or its repr without dot."""
+    """What Jupyter shows for a Value: its graph as SVG, or its repr without dot.
+
+    Past NOTEBOOK_MAX_NODES values a picture would take seconds to lay out and
+    be too wide to read in a cell: a one-line summary says how to draw it anyway.
+    """
+    count = len(value.topological_order())
+    if count > NOTEBOOK_MAX_NODES:
+        summary = (
+            f"{value!r}: a graph of {count:,} values, more than the {NOTEBOOK_MAX_NODES:,}"
+            " a notebook draws; to draw it anyway: autodiff.draw(v, max_nodes=None),"
+            " or render(...) it to a file"
+        )
+        return {"text/plain": summary}
     bundle = {"text/plain": repr(value)}
     try:
         svg = render(draw(value), "svg").decode("utf-8")
