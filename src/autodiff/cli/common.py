@@ -114,3 +114,25 @@ def format_option(formats: Sequence[str]) -> Any:
         metavar="FORMAT",
         help=f"One of {', '.join(formats)}. Default: table on a terminal, else plain.",
     )
+
+
+def max_work_option(default: int, what: str) -> Any:
+    return typer.Option(
+        "--max-work",
+        metavar="N",
+        min=1,
+        help=f"Refuse when {what} exceeds N (default {default:,}): a bound on the time.",
+    )
+
+
+def check_work(task: str, variables: int, nodes: int, limit: int) -> None:
+    """Refuse early a task whose cost grows as variables × nodes: estimated, not run."""
+    from ..errors import LimitError
+
+    work = variables * nodes
+    if work > limit:
+        raise LimitError(
+            f"{task} of {variables:,} variables over {nodes:,} values is {work:,} units of work"
+            f" (variables × values), more than the limit of {limit:,};"
+            " raise the limit with --max-work N"
+        )

@@ -41,6 +41,16 @@ def explain(
             show_default=False,
         ),
     ] = None,
+    max_nodes: Annotated[
+        int | None,
+        typer.Option(
+            "--max-nodes",
+            metavar="N",
+            min=1,
+            help="Refuse a --graph picture of more than N values (default 2,500; none for DOT).",
+            show_default=False,
+        ),
+    ] = None,
     force: ForceOption = False,
 ) -> None:
     """Show the forward pass, every backward step of the chain rule, and the gradient."""
@@ -51,6 +61,12 @@ def explain(
     chosen = choose_format(format, FORMATS)
     picture = graph_target(graph, force) if graph is not None else None
     expression = parse(expr)
+    if picture is not None:
+        from ..render.graph import DEFAULT_MAX_NODES, check_size
+
+        dot_text = picture[1] in ("dot", "gv")
+        limit = max_nodes if max_nodes is not None or dot_text else DEFAULT_MAX_NODES
+        check_size(len(expression), limit, "raise the limit with --max-nodes N")
     point = parse_point(at or [])
     try:
         trace = trace_of(expression, point)
@@ -64,7 +80,7 @@ def explain(
 
         assert trace.graph is not None
         path, fmt = picture
-        write_output(path, render_graph(draw(trace.graph), fmt))
+        write_output(path, render_graph(draw(trace.graph, max_nodes=None), fmt))
     if chosen == "table":
         render.print_table(
             trace, precision, colour=colour_allowed(), on_terminal=stdout_is_terminal()
