@@ -29,7 +29,8 @@ CARRIED = [
     ("Infinity", "Infinity is not a JSON number"),
     ("-Infinity", "Infinity is not a JSON number"),
     ("1e999", "beyond the range of a float"),
-    (HUGE_INT, "5,000 digits"),
+    (HUGE_INT, "an integer of more than 4,300 digits"),
+    ("1" * 400 + ".5", "beyond the range of a float"),
     (DEEP, "nested more than 100 levels"),
     ('"\\ud800"', "\\ud800 alone is not a character"),
 ]
