@@ -53,3 +53,13 @@ def test_explain_graph_names_the_cli_option_not_a_library_argument(tmp_path) -> 
         " raise the limit with --max-nodes N\n"
     )
     assert "max_nodes=None" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["graph", "explain"])
+def test_the_help_states_the_picture_limit_the_code_applies(command: str) -> None:
+    from autodiff.render.graph import DEFAULT_MAX_NODES
+
+    result = run_cli(command, "--help")
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())  # the help is wrapped to the terminal
+    assert f"Default: {DEFAULT_MAX_NODES:,} for pictures, none for DOT" in text

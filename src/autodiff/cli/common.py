@@ -136,3 +136,14 @@ def check_work(task: str, variables: int, nodes: int, limit: int) -> None:
             f" (variables × values), more than the limit of {limit:,};"
             " raise the limit with --max-work N"
         )
+
+
+def picture_nodes_option(what: str) -> Any:
+    """--max-nodes for a picture: the layout's bound (render.graph.DEFAULT_MAX_NODES)."""
+    return typer.Option(
+        "--max-nodes",
+        metavar="N",
+        min=1,
+        help=f"Refuse {what} of more than N values. Default: 2,500 for pictures, none for DOT.",
+        show_default=False,
+    )

@@ -19,6 +19,7 @@ from .common import (
     format_option,
     missing_value_hint,
     parse_point,
+    picture_nodes_option,
     stdout_is_terminal,
 )
 from .output import Target, output_target, write_output
@@ -41,16 +42,7 @@ def explain(
             show_default=False,
         ),
     ] = None,
-    max_nodes: Annotated[
-        int | None,
-        typer.Option(
-            "--max-nodes",
-            metavar="N",
-            min=1,
-            help="Refuse a --graph picture of more than N values (default 2,500; none for DOT).",
-            show_default=False,
-        ),
-    ] = None,
+    max_nodes: Annotated[int | None, picture_nodes_option("a --graph picture")] = None,
     force: ForceOption = False,
 ) -> None:
     """Show the forward pass, every backward step of the chain rule, and the gradient."""

@@ -13,7 +13,13 @@ from ..engine import Value
 from ..errors import EvaluationError, UsageError
 from ..expression import Expression, MissingValueError, parse
 from ..render import graph as render
-from .common import ExprArgument, ForceOption, missing_value_hint, parse_point
+from .common import (
+    ExprArgument,
+    ForceOption,
+    missing_value_hint,
+    parse_point,
+    picture_nodes_option,
+)
 from .output import output_target, write_output
 
 DOT_FORMATS = ("dot", "gv")
@@ -60,17 +66,7 @@ def graph(
         int,
         typer.Option("--precision", metavar="N", min=0, max=17, help="Digits after the point."),
     ] = 4,
-    max_nodes: Annotated[
-        int | None,
-        typer.Option(
-            "--max-nodes",
-            metavar="N",
-            min=1,
-            help=f"Refuse graphs of more than N values. Default: {render.DEFAULT_MAX_NODES}"
-            " for pictures, no limit for DOT.",
-            show_default=False,
-        ),
-    ] = None,
+    max_nodes: Annotated[int | None, picture_nodes_option("graphs")] = None,
     force: ForceOption = False,
 ) -> None:
     """Draw the computation graph of EXPR: every value, its data and its gradient at --at."""
