@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import AutodiffError, UsageError
+from ..errors import AutodiffError, LimitError, UsageError
 from ..expression import MissingValueError, constant_value
 from ..safe_text import excerpt
 
@@ -127,8 +127,6 @@ def max_work_option(default: int, what: str) -> Any:
 
 def check_work(task: str, variables: int, nodes: int, limit: int) -> None:
     """Refuse early a task whose cost grows as variables × nodes: estimated, not run."""
-    from ..errors import LimitError
-
     work = variables * nodes
     if work > limit:
         raise LimitError(
