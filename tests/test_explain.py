@@ -11,7 +11,7 @@ import pytest
 from autodiff import ops, parse
 from autodiff.explain import explain
 from autodiff.expression import format_all
-from conftest import run_cli
+from conftest import run_cli, run_on_terminal
 
 NEURON = "tanh(x1*w1 + x2*w2 + b)"
 NEURON_POINT = {"x1": 2.0, "x2": 0.0, "w1": -3.0, "w2": 1.0, "b": 6.8813735870195432}
@@ -267,3 +267,28 @@ def test_cli_the_backward_rows_name_each_edge():
         ["n2", "→", "x"],
         ["n2", "→", "x"],
     ]
+
+
+def test_a_long_trace_at_a_terminal_is_drawn_whole_and_a_short_one_folded():
+    # Past FOLDED_ROWS rows rich's layout took minutes (100k nodes: 145 s);
+    # the grid draws one line per row at the table's natural width.
+    from autodiff.render.explain import FOLDED_ROWS
+
+    terms = FOLDED_ROWS // 2
+    long_expr = "+".join(f"x*{k}" for k in range(terms))
+    code, shown = run_on_terminal("explain", long_expr, "--at", "x=2", env={"COLUMNS": "60"})
+    assert code == 0
+    lines = shown.decode().splitlines()
+    edges = [line for line in lines if " → " in line]
+    assert len(edges) == len(explain(parse(long_expr), {"x": 2.0}).backward) > FOLDED_ROWS // 2
+    assert max(len(line) for line in edges) > 60
+    code, shown = run_on_terminal(
+        "explain",
+        "tanh(x1*w1 + x2*w2 + b)",
+        "--at",
+        "x1=2,x2=0,w1=-3,w2=1,b=7",
+        env={"COLUMNS": "60"},
+    )
+    assert code == 0
+    rows = [line for line in shown.decode().splitlines() if line.startswith(" ")]
+    assert rows and max(len(line) for line in rows) <= 60  # the captions are not folded

@@ -272,24 +272,22 @@ class TableWriter(StreamWriter):
         super().close()
 
     def _print(self) -> None:
-        from rich import box
-        from rich.table import Table
-
         from ..safe_text import visible
-        from .terminal import console
+        from .grid import grid
 
         if not self.rows:
             return
-        table = Table(box=box.ROUNDED if self.colour else None)
-        for name in self.columns:
-            table.add_column(visible(name))
-        for name in ["f", *(f"∂f/∂{n}" for n in self.partials)]:
-            table.add_column(name, justify="right")
+        header = [
+            *map(visible, self.columns),
+            "f",
+            *(f"∂f/∂{visible(n)}" for n in self.partials),
+        ]
+        right = [False] * len(self.columns) + [True] * (1 + len(self.partials))
         if self.failed:
-            table.add_column("error")
-        for row in self.rows:
-            table.add_row(*map(visible, row if self.failed else row[:-1]))
-        console(self.colour, file=self.out).print(table)
+            header.append("error")
+            right.append(False)
+        rows = [[visible(c) for c in (row if self.failed else row[:-1])] for row in self.rows]
+        self.out.write(grid(header, rows, right, boxed=self.colour, bold_header=self.colour))
         self.rows, self.failed = [], False
 
     def _number(self, x: float | None, failed: bool) -> str:
