@@ -175,8 +175,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(ExitStatus.ERROR)
 
 
+@functools.cache
+def _group() -> Any:
+    # Built once per process: typer reads every command's signature and
+    # annotations to build it (27 ms), which repeated calls of main() (the
+    # in-process fuzzers, a notebook) would otherwise pay each time.
+    return typer.main.get_command(app)
+
+
 def _run(args: list[str]) -> None:
-    group = typer.main.get_command(app)
+    group = _group()
     try:
         group.main(arrange_arguments(args, group), prog_name="autodiff")
     except AutodiffError as error:
