@@ -30,7 +30,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 sys.path.insert(0, str(SRC))
 
 from autodiff import EvaluationError, parse  # noqa: E402
-from autodiff.derivatives import derivatives  # noqa: E402
+from autodiff.features.derivatives import derivatives  # noqa: E402
 
 CORPUS = [
     # polynomials

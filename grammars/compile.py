@@ -1,4 +1,4 @@
-"""Compile grammars/expr.lark into src/autodiff/grammar_tables.py, the parser autodiff ships.
+"""Compile grammars/expr.lark into src/autodiff/language/grammar_tables.py, the shipped parser.
 
 Lark can build its LALR tables at every start-up (~30 ms) or cache them as a
 pickle in a shared temporary directory, which any local user can replace with
@@ -21,7 +21,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 GRAMMAR = HERE / "expr.lark"
-TABLES = HERE.parent / "src" / "autodiff" / "grammar_tables.py"
+TABLES = HERE.parent / "src" / "autodiff" / "language" / "grammar_tables.py"
 
 # The options autodiff's parser is built with; expression.py passes the same.
 OPTIONS = {"parser": "lalr", "maybe_placeholders": False}

@@ -10,8 +10,9 @@ import sys
 
 import pytest
 
-from autodiff import AutodiffError, ops, parse
-from autodiff.check import DEFAULT_RTOL, check
+from autodiff import AutodiffError, parse
+from autodiff.core import ops
+from autodiff.features.check import DEFAULT_RTOL, check
 from conftest import cli_env, run_cli
 
 SMOOTH = [
@@ -116,7 +117,7 @@ def test_a_wrong_derivative_rule_is_caught():
 
 def test_cli_exit_3_for_a_wrong_derivative_rule():
     code = (
-        "import autodiff.ops as o; p = o.BY_NAME['sin']; "
+        "import autodiff.core.ops as o; p = o.BY_NAME['sin']; "
         "object.__setattr__(p, 'partials', (lambda m, a, out: -m.cos(a),)); "
         "from autodiff.cli import main; main()"
     )

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from autodiff import EvaluationError, Expression, LimitError, UsageError, Value, parse
-from autodiff import derivatives as d
+from autodiff.features import derivatives as d
 from autodiff.render.latex import latex
 
 X, Y = sympy.symbols("x y")

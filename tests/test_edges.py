@@ -20,10 +20,12 @@ import mpmath
 import numpy as np
 import pytest
 
-from autodiff import EvaluationError, Value, ops, parse
-from autodiff import expression as expression_module
-from autodiff.points import PointReader
-from autodiff.points import gradient as chunk_gradient
+from autodiff import EvaluationError, Value, parse
+from autodiff.core import expression as expression_module
+from autodiff.core import ops
+from autodiff.features.points import PointReader
+from autodiff.features.points import gradient as chunk_gradient
+from autodiff.language.parser import MAX_NODES
 from conftest import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -325,7 +327,7 @@ def test_the_chunk_shrinks_with_the_graph_within_the_budget() -> None:
     assert chunk(10) == expression_module.ARRAY_CHUNK
     for nodes in (20_000, 123_457, budget // per_point):
         assert chunk(nodes) >= 1 and chunk(nodes) * nodes * per_point <= budget
-    assert chunk(expression_module.MAX_NODES) == chunk(10**12) == 1  # at least one point
+    assert chunk(MAX_NODES) == chunk(10**12) == 1  # at least one point
 
 
 def test_memory_stays_within_the_budget_and_chunks_change_no_bit(

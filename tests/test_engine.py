@@ -6,8 +6,9 @@ import math
 
 import pytest
 
-from autodiff import EvaluationError, Value, ops, parse
-from autodiff.engine import apply
+from autodiff import EvaluationError, Value, parse
+from autodiff.core import ops
+from autodiff.core.engine import apply
 
 # Points inside each function's domain (and away from kinks), per primitive.
 POINTS = {

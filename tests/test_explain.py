@@ -8,9 +8,10 @@ import random
 
 import pytest
 
-from autodiff import ops, parse
-from autodiff.explain import explain
-from autodiff.expression import format_all
+from autodiff import parse
+from autodiff.core import ops
+from autodiff.core.program import format_all
+from autodiff.features.explain import explain
 from conftest import run_cli, run_on_terminal
 
 NEURON = "tanh(x1*w1 + x2*w2 + b)"

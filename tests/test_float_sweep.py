@@ -14,8 +14,10 @@ from typing import Any
 
 import pytest
 
-from autodiff import EvaluationError, Value, ops, parse
-from autodiff.expression import MissingValueError, _FloatSweep
+from autodiff import EvaluationError, Value, parse
+from autodiff.core import ops
+from autodiff.core.errors import MissingValueError
+from autodiff.core.tape import Tape
 
 FUNCTIONS = ["exp", "log", "sqrt", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh"]
 FUNCTIONS += ["tanh", "abs", "relu", "sigmoid", "sign", "step"]
@@ -109,7 +111,7 @@ def test_the_sweep_skips_steps_that_do_not_reach_the_result() -> None:
     steps = list(expression.steps)
     root = steps.pop()
     steps.append(root._replace(args=(root.args[1], root.args[1])))
-    sweep = _FloatSweep(steps)
+    sweep = Tape(steps)
     with pytest.raises(EvaluationError):
         sweep.gradient({"x": -1.0, "y": 2.0})  # still evaluated, as evaluate() does
     value, partials = sweep.gradient({"x": 1.0, "y": 2.0})
@@ -146,6 +148,6 @@ def test_memory_per_step_stays_small() -> None:
 
 
 def test_every_primitive_takes_one_or_two_inputs() -> None:
-    # _FloatSweep keeps a first and a second input per step; a primitive with
+    # The tape keeps a first and a second input per step; a primitive with
     # three would need a third column there.
     assert all(p.arity in (1, 2) for p in ops.PRIMITIVES)

@@ -32,7 +32,7 @@ import pytest
 
 from autodiff import Expression, parse
 from autodiff.cli import main
-from autodiff.ops import CONSTANTS, FUNCTIONS
+from autodiff.core.ops import CONSTANTS, FUNCTIONS
 from conftest import cli_env
 
 LONG_RUNS = int(os.environ.get("AUTODIFF_FUZZ_RUNS", "0") or 0)

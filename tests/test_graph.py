@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autodiff import LimitError, UsageError, Value, draw, ops, parse
-from autodiff.errors import OutputError
+from autodiff import LimitError, UsageError, Value, draw, parse
+from autodiff.core import ops
+from autodiff.core.errors import OutputError
 from autodiff.render import graph
 
 NEURON = "tanh(x1*w1 + x2*w2 + b)"

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from autodiff import ExpressionError, LimitError, UsageError, parse
-from autodiff.errors import AutodiffError
-from autodiff.expression import MAX_NODES
-from autodiff.safe_text import visible
+from autodiff.core.errors import AutodiffError
+from autodiff.core.safe_text import visible
+from autodiff.language.parser import MAX_NODES
 from conftest import cli_env, run_cli
 
 # -- the node limit ---------------------------------------------------------------

@@ -79,7 +79,7 @@ def test_a_closed_stdout_is_no_error_for_a_command_that_prints_nothing(tmp_path)
 def test_an_unexpected_exception_is_one_line_unless_debugging() -> None:
     # A bug made on purpose: the parser fails with an exception no handler expects.
     script = (
-        "import sys, autodiff.expression as e\n"
+        "import sys, autodiff.language.parser as e\n"
         "def broken(*a, **k): raise ZeroDivisionError('made on purpose')\n"
         "e.parse = broken\n"
         "import autodiff.cli.grad as g; g.parse = broken\n"

@@ -1,5 +1,5 @@
 """The library side of many points: arrays through Expression.gradient, and
-points read in chunks (autodiff.points)."""
+points read in chunks (autodiff.features.points)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import sys
 import numpy as np
 import pytest
 
-import autodiff.expression as expression_module
+import autodiff.core.expression as expression_module
 from autodiff import EvaluationError, UsageError, parse
-from autodiff import points as points_module
-from autodiff.expression import MissingValueError
+from autodiff.core.errors import MissingValueError
+from autodiff.features import points as points_module
 
 EXPRESSIONS = [
     "sin(x)*exp(-y/2) + x**2*y",

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from autodiff import parse
-from autodiff.curve import sample
-from autodiff.errors import EvaluationError, UsageError
+from autodiff.core.errors import EvaluationError, UsageError
+from autodiff.features.curve import sample
 from conftest import cli_env, run_cli
 
 

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from autodiff import grammar_tables, parse
-from autodiff.expression import _Builder, grammar_path
+from autodiff import parse
+from autodiff.language import grammar_tables
+from autodiff.language.parser import _Builder, grammar_path
 from conftest import ROOT, cli_env, run_cli, run_on_terminal
 
 # -- 1. no code from a shared cache ----------------------------------------------
@@ -36,7 +37,7 @@ def _old_cache_files(tmp: Path) -> list[Path]:
     """The files Lark's cache=True wrote, the way autodiff built its parser before."""
     script = (
         "from lark import Lark\n"
-        "from autodiff.expression import _Builder, grammar_path\n"
+        "from autodiff.language.parser import _Builder, grammar_path\n"
         "Lark(grammar_path().read_text(encoding='utf-8'), parser='lalr',"
         " transformer=_Builder(), maybe_placeholders=False, cache=True)\n"
     )
@@ -100,7 +101,7 @@ def test_the_shipped_tables_are_those_of_the_grammar():
     "text", ["4*x**2 - 2*x + 5", "-x^2^3", "pow(x, 2) / (1 - y)", "x*+-y", ".5e-3*x"]
 )
 def test_the_shipped_parser_parses_as_a_freshly_built_one(text):
-    from autodiff.expression import _Parser
+    from autodiff.language.parser import _Parser
 
     shipped = _Parser.instance()
     assert shipped.lark.source_path == "<deserialized>"  # the tables, not a rebuild
@@ -464,7 +465,7 @@ def test_a_stray_quote_costs_its_own_record_and_no_other(stray):
 
 
 def test_a_quoted_field_that_never_closes_is_bounded_and_costs_one_record():
-    from autodiff.points import MAX_QUOTED_LINES, PointReader
+    from autodiff.features.points import MAX_QUOTED_LINES, PointReader
 
     lines = ["x,note\n", '1,"open\n'] + [f"{i},n\n" for i in range(2, 3 * MAX_QUOTED_LINES)]
     reader = PointReader(io.StringIO("".join(lines)), "csv", ["x"], {}, chunk_size=100)
@@ -576,7 +577,7 @@ def test_ctrl_c_from_the_entry_points_first_statement_on_is_quiet(delay):
 
 @pytest.mark.parametrize("end", ["", "\n"])
 def test_a_quote_opened_on_the_last_line_is_an_error_record_not_a_value(end):
-    from autodiff.points import PointReader
+    from autodiff.features.points import PointReader
 
     text = 'x,y\n1,2\n2,"3' + end
     (chunk,) = list(PointReader(io.StringIO(text), "csv", ["x", "y"], {}))

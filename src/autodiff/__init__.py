@@ -9,28 +9,29 @@ from __future__ import annotations
 
 import importlib
 
+from ._version import __version__
+
 TYPE_CHECKING = False  # not typing's: importing typing costs more than this whole module
 if TYPE_CHECKING:
     from typing import Any
 
-    from .engine import Value
-    from .errors import AutodiffError, EvaluationError, ExpressionError, LimitError, UsageError
-    from .expression import Expression, parse
+    from .core.engine import Value
+    from .core.errors import AutodiffError, EvaluationError, ExpressionError, LimitError, UsageError
+    from .core.expression import Expression
+    from .language.parser import parse
     from .render.graph import draw
-
-__version__ = "0.1.0"
 
 # Imported on first use (PEP 562): the command's entry point, inside this
 # package, must start before the engine is loaded (see entry.py).
 _HOMES = {
-    "Value": "engine",
-    "AutodiffError": "errors",
-    "EvaluationError": "errors",
-    "ExpressionError": "errors",
-    "LimitError": "errors",
-    "UsageError": "errors",
-    "Expression": "expression",
-    "parse": "expression",
+    "Value": "core.engine",
+    "AutodiffError": "core.errors",
+    "EvaluationError": "core.errors",
+    "ExpressionError": "core.errors",
+    "LimitError": "core.errors",
+    "UsageError": "core.errors",
+    "Expression": "core.expression",
+    "parse": "language.parser",
     "draw": "render.graph",
 }
 

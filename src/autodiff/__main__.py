@@ -1,3 +1,3 @@
-from autodiff.entry import main
+from .entry import main
 
 main()

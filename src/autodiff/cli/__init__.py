@@ -17,10 +17,10 @@ from typing import Annotated, Any
 import typer
 import typer.main
 
-from .. import __version__
-from ..errors import AutodiffError, ExpressionError
+from .._version import __version__
+from ..core.errors import AutodiffError, ExpressionError
+from ..core.safe_text import visible_lines
 from ..render.encoding import spell_what_cannot_be_encoded
-from ..safe_text import visible_lines
 from . import check, diff, explain, grad, graph, hessian, plot
 from .status import ExitStatus, exit_status, replace_closed_streams, silence_stdout
 

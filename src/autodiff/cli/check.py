@@ -7,11 +7,12 @@ from typing import Annotated
 
 import typer
 
-from ..check import DEFAULT_RTOL
-from ..check import check as check_gradient
-from ..expression import MissingValueError, parse
+from ..core.errors import MissingValueError
+from ..core.safe_text import visible
+from ..features.check import DEFAULT_RTOL
+from ..features.check import check as check_gradient
+from ..language.parser import parse
 from ..render import check as render
-from ..safe_text import visible
 from .common import (
     AtOption,
     ExprArgument,

@@ -10,9 +10,9 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import AutodiffError, LimitError, UsageError
-from ..expression import MissingValueError, constant_value
-from ..safe_text import excerpt
+from ..core.errors import AutodiffError, LimitError, MissingValueError, UsageError
+from ..core.safe_text import excerpt
+from ..language.parser import constant_value
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # ASCII digits only, as in the grammar: '٣' or '１' is not a number here either.

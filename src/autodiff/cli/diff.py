@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
-from ..derivatives import MAX_CHARS
-from ..errors import UsageError
-from ..expression import parse
+from ..core.errors import UsageError
+from ..features.derivatives import MAX_CHARS
+from ..language.parser import parse
 from .common import ExprArgument, choose_format
 
 FORMATS = ("plain", "json", "latex")
@@ -42,7 +42,7 @@ def diff(
     ] = MAX_CHARS,
 ) -> None:
     """Print the derivative of EXPR as a simplified expression (one per variable)."""
-    from .. import derivatives
+    from ..features import derivatives
 
     # Imported here, not with the module: `autodiff --help` and other commands skip them.
     from ..render.derivatives import Formula, render_formulas

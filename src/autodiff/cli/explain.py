@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from ..errors import UsageError
-from ..expression import MissingValueError, parse
+from ..core.errors import MissingValueError, UsageError
+from ..language.parser import parse
 from .common import (
     AtOption,
     ExprArgument,
@@ -47,7 +47,7 @@ def explain(
 ) -> None:
     """Show the forward pass, every backward step of the chain rule, and the gradient."""
     # Imported here, not with the module: `autodiff --help` and other commands skip it.
-    from ..explain import explain as trace_of
+    from ..features.explain import explain as trace_of
     from ..render import explain as render
 
     chosen = choose_format(format, FORMATS)

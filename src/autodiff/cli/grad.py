@@ -18,11 +18,12 @@ from typing import Annotated, Any, TextIO
 
 import typer
 
-from ..errors import AutodiffError, ExpressionError, UsageError
-from ..expression import MAX_NODES, Expression, MissingValueError, parse
-from ..lines import MAX_LINE_LENGTH, LongLine, bounded_lines
+from ..core.errors import AutodiffError, ExpressionError, MissingValueError, UsageError
+from ..core.expression import Expression
+from ..core.safe_text import visible_lines
+from ..features.lines import MAX_LINE_LENGTH, LongLine, bounded_lines
+from ..language.parser import MAX_NODES, parse
 from ..render import formats
-from ..safe_text import visible_lines
 from .common import (
     PrecisionOption,
     choose_format,
@@ -103,9 +104,7 @@ def grad(
     if order is not None:
         if expr == "-" or points is not None:
             raise UsageError("--order works at one point (--at): not with EXPR '-' or --points")
-        from .hessian import grad_order
-
-        grad_order(expr, parse(expr, max_nodes), point, wrt or [], order, chosen, precision)
+        _order(expr, parse(expr, max_nodes), point, wrt or [], order, chosen, precision)
         return
     if expr == "-":
         if points is not None:
@@ -123,6 +122,45 @@ def grad(
     else:
         expression = parse(expr, max_nodes)
         _stream(lambda: _single(expression, chosen, point, wrt or [], precision))
+
+
+def _order(
+    expr: str,
+    expression: Expression,
+    point: dict[str, float],
+    wrt: Sequence[str],
+    order: int,
+    chosen: str,
+    precision: int,
+) -> None:
+    """``autodiff grad --order N``: the N-th derivative with respect to one variable."""
+    # Imported here, not with the module: `autodiff --help` and other commands skip it.
+    from ..features import derivatives
+    from ..render.derivatives import OrderRecord, render_order
+
+    names = list(dict.fromkeys(wrt))
+    if len(names) > 1:
+        raise UsageError(
+            "--order takes exactly one --wrt; for every second partial use "
+            f"'autodiff hessian' (got --wrt {', '.join(names)})"
+        )
+    if not names:
+        if len(expression.variables) != 1:
+            found = ", ".join(expression.variables) or "none"
+            raise UsageError(f"--order needs --wrt NAME to say which variable (variables: {found})")
+        names = list(expression.variables)
+    try:
+        value, nth = derivatives.derivative_at(expression, point, names[0], order)
+    except MissingValueError as error:
+        raise missing_value_hint(error) from None
+    at_point = {name: point[name] for name in expression.variables}
+    record = OrderRecord(expr, at_point, value, names[0], order, nth)
+    if chosen == "table":
+        from ..render.table_derivatives import print_order_table
+
+        print_order_table(record, precision, colour=colour_allowed())
+    else:
+        print(render_order(record, chosen), end="")
 
 
 def _single(
@@ -245,7 +283,7 @@ def _points(
     max_line_length: int,
 ) -> int:
     """One record per point of the stream, evaluated a chunk at a time as arrays."""
-    from .. import points
+    from ..features import points
 
     kind = points.format_for("" if source == "-" else source, requested)
     stream = _stdin() if source == "-" else _open(source)

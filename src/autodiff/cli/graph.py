@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from ..engine import Value
-from ..errors import EvaluationError, UsageError
-from ..expression import Expression, MissingValueError, parse
+from ..core.engine import Value
+from ..core.errors import MissingValueError, UsageError
+from ..core.expression import Expression
+from ..language.parser import parse
 from ..render import graph as render
-from .common import (
-    ExprArgument,
-    ForceOption,
-    missing_value_hint,
-    parse_point,
-    picture_nodes_option,
-)
+from .common import ExprArgument, ForceOption, missing_value_hint, parse_point, picture_nodes_option
 from .output import output_target, write_output
 
 DOT_FORMATS = ("dot", "gv")
@@ -121,13 +115,6 @@ def evaluated(expression: Expression, at: list[str]) -> Value:
     """The output Value at the point, after backward(): every node has data and grad."""
     point = parse_point(at)
     try:
-        values = expression.evaluate_all(point)
+        return expression.backward(point)[-1]
     except MissingValueError as error:
         raise missing_value_hint(error) from None
-    values[-1].backward()
-    for step, value in zip(expression.steps, values, strict=True):
-        if step.is_variable and not math.isfinite(value.grad):
-            raise EvaluationError(
-                f"d/d{step.name}", [], "", message=f"the partial d/d{step.name} is not finite"
-            )
-    return values[-1]

@@ -1,12 +1,11 @@
-"""autodiff hessian (every second partial at a point) and grad --order (the N-th derivative)."""
+"""autodiff hessian: every second partial at a point."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Annotated
 
-from ..errors import UsageError
-from ..expression import Expression, MissingValueError, parse
+from ..core.errors import MissingValueError, UsageError
+from ..language.parser import parse
 from .common import (
     AtOption,
     ExprArgument,
@@ -39,7 +38,7 @@ def hessian(
 ) -> None:
     """Print the value, the gradient and the matrix of second partials of EXPR at --at."""
     # Imported here, not with the module: `autodiff --help` and other commands skip it.
-    from .. import derivatives
+    from ..features import derivatives
     from ..render.derivatives import HessianRecord, render_hessian
 
     chosen = choose_format(format, FORMATS)
@@ -62,42 +61,3 @@ def hessian(
         print_hessian_table(record, precision, colour=colour_allowed())
     else:
         print(render_hessian(record, chosen), end="")
-
-
-def grad_order(
-    expr: str,
-    expression: Expression,
-    point: dict[str, float],
-    wrt: Sequence[str],
-    order: int,
-    chosen: str,
-    precision: int,
-) -> None:
-    """``autodiff grad --order N``: the N-th derivative with respect to one variable."""
-    # Imported here, not with the module: `autodiff --help` and other commands skip it.
-    from .. import derivatives
-    from ..render.derivatives import OrderRecord, render_order
-
-    names = list(dict.fromkeys(wrt))
-    if len(names) > 1:
-        raise UsageError(
-            "--order takes exactly one --wrt; for every second partial use "
-            f"'autodiff hessian' (got --wrt {', '.join(names)})"
-        )
-    if not names:
-        if len(expression.variables) != 1:
-            found = ", ".join(expression.variables) or "none"
-            raise UsageError(f"--order needs --wrt NAME to say which variable (variables: {found})")
-        names = list(expression.variables)
-    try:
-        value, nth = derivatives.derivative_at(expression, point, names[0], order)
-    except MissingValueError as error:
-        raise missing_value_hint(error) from None
-    at_point = {name: point[name] for name in expression.variables}
-    record = OrderRecord(expr, at_point, value, names[0], order, nth)
-    if chosen == "table":
-        from ..render.table_derivatives import print_order_table
-
-        print_order_table(record, precision, colour=colour_allowed())
-    else:
-        print(render_order(record, chosen), end="")

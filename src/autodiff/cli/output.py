@@ -17,8 +17,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import OutputError
-from ..safe_text import visible
+from ..core.errors import OutputError
+from ..core.safe_text import visible
 
 
 @dataclass(frozen=True)

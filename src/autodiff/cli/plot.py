@@ -8,10 +8,10 @@ from typing import Annotated
 
 import typer
 
-from ..curve import DEFAULT_SAMPLES, sample
-from ..errors import AutodiffError, UsageError
-from ..expression import MissingValueError, constant_value, parse
-from ..safe_text import excerpt
+from ..core.errors import AutodiffError, MissingValueError, UsageError
+from ..core.safe_text import excerpt
+from ..features.curve import DEFAULT_SAMPLES, sample
+from ..language.parser import constant_value, parse
 from .common import ExprArgument, ForceOption, missing_value_hint, parse_point
 from .output import output_target, write_output
 

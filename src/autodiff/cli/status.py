@@ -12,7 +12,7 @@ import os
 import sys
 from enum import IntEnum
 
-from ..errors import AutodiffError, ExpressionError, UsageError
+from ..core.errors import AutodiffError, ExpressionError, UsageError
 
 
 class ExitStatus(IntEnum):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
-from ..check import CheckResult, PartialCheck
-from ..errors import format_number
-from ..safe_text import visible
+from ..core.errors import format_number
+from ..core.safe_text import visible
+from ..features.check import CheckResult, PartialCheck
 from .terminal import console, title
 
 # Plain text: a header, then one row per variable; floats round-trip (repr).

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict
 
-from ..explain import Edge, Trace
+from ..features.explain import Edge, Trace
 from . import terminal
 
 FORWARD_TITLE = "forward pass: each node after its inputs"

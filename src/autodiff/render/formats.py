@@ -10,8 +10,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
-from ..errors import UsageError
-from ..safe_text import excerpt
+from ..core.errors import UsageError
+from ..core.safe_text import excerpt
 from .delimited import needs_quoting, rows_text
 
 
@@ -272,7 +272,7 @@ class TableWriter(StreamWriter):
         super().close()
 
     def _print(self) -> None:
-        from ..safe_text import visible
+        from ..core.safe_text import visible
         from .grid import grid
 
         if not self.rows:

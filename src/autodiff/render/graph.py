@@ -17,10 +17,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..engine import Value
-from ..errors import AutodiffError, LimitError, OutputError, UsageError, format_number
-from ..expression import Expression, Step, format_all
-from ..ops import Primitive
+from ..core.engine import Value
+from ..core.errors import AutodiffError, LimitError, OutputError, UsageError, format_number
+from ..core.expression import Expression
+from ..core.ops import Primitive
+from ..core.program import Step, format_all
 
 if TYPE_CHECKING:
     import graphviz

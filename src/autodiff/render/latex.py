@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ..expression import Expression
+from ..core.expression import Expression
 
 _FUNCTIONS = {
     "sin": r"\sin",

@@ -11,7 +11,7 @@ import io
 import logging
 import warnings
 
-from ..curve import Curve
+from ..features.curve import Curve
 from . import terminal
 
 FORMATS = ("svg", "png", "pdf")

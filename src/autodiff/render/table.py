@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich import box
 from rich.table import Table
 
-from ..safe_text import visible
+from ..core.safe_text import visible
 from .formats import GradRecord
 from .terminal import console, title
 

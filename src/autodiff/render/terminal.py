@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import IO, TYPE_CHECKING
 
-from ..errors import format_number
-from ..safe_text import visible
+from ..core.errors import format_number
+from ..core.safe_text import visible
 
 if TYPE_CHECKING:
     from rich.console import Console

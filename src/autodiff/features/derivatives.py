@@ -24,10 +24,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, TypeVar
 
-from . import ops
-from .engine import Value, apply, paused_gc, topological_order
-from .errors import EvaluationError, LimitError, UsageError, format_number
-from .expression import Expression, Step
+from ..core import ops
+from ..core.engine import Value, apply, paused_gc, topological_order
+from ..core.errors import EvaluationError, LimitError, UsageError, format_number
+from ..core.expression import Expression
+from ..core.program import Step, prune
 
 # Each order differentiates the graph of the one before and makes a graph
 # about three times larger; differentiating a graph past this many nodes
@@ -105,7 +106,7 @@ def _check_variable(expression: Expression, name: str) -> None:
 def _finite(x: Any, what: str) -> float:
     number = float(x)
     if not math.isfinite(number):
-        raise EvaluationError(what, [], "", message=f"the derivative {what} is not finite")
+        raise EvaluationError.not_finite(what, "derivative")
     return number
 
 
@@ -605,12 +606,12 @@ class Algebra:
         if node[0] == _NUM:
             q = node[1]
             if q == 0 and e < 0:
-                raise EvaluationError(
-                    "pow", [0.0, float(e)], f"is undefined: {ops.POW.domain}", symbol="**"
+                raise EvaluationError.of_value(
+                    "pow", [0.0, float(e)], f"is undefined: {ops.POW.domain}", "**"
                 )
             if q < 0 and e.denominator != 1:
-                raise EvaluationError(
-                    "pow", [float(q), float(e)], f"is undefined: {ops.POW.domain}", symbol="**"
+                raise EvaluationError.of_value(
+                    "pow", [float(q), float(e)], f"is undefined: {ops.POW.domain}", "**"
                 )
             root = _rational_root(q, e)
             if root is None and e.denominator == 1:
@@ -655,7 +656,7 @@ class Algebra:
             return self.mul([self.minus_one, args[0]])
         if name == "div":
             if args[1] == self.zero:
-                raise EvaluationError("div", [], "", message="division by zero")
+                raise EvaluationError.division_by_zero()
             return self.mul([args[0], self.power(args[1], self.minus_one)])
         if name == "pow":
             return self.power(args[0], args[1])
@@ -711,7 +712,7 @@ class Algebra:
             elif name == "div":
                 divisor = settled(v.inputs[1])
                 if divisor == self.zero:
-                    raise EvaluationError("div", [], "", message="division by zero")
+                    raise EvaluationError.division_by_zero()
                 factors = product_of(v.inputs[0])
                 factors.append(self.power(divisor, self.minus_one))
                 products[v] = factors
@@ -824,7 +825,7 @@ def _fold_function(name: str, q: Fraction) -> Fraction | None:
     )
     if domain_error:
         op = ops.BY_NAME[name]
-        raise EvaluationError(name, [float(q)], f"is undefined: {op.domain}")
+        raise EvaluationError.of_value(name, [float(q)], f"is undefined: {op.domain}")
     if name == "sqrt":
         return _rational_root(q, Fraction(1, 2))
     exact = {
@@ -857,8 +858,8 @@ def exact(q: Fraction) -> Fraction:
     try:
         return Fraction(float(q))
     except OverflowError:
-        raise EvaluationError(
-            "", [], "", message="a number in the derivative is too large for a float (over 1.8e308)"
+        raise EvaluationError.inexact(
+            "a number in the derivative is too large for a float (over 1.8e308)"
         ) from None
 
 
@@ -941,7 +942,7 @@ def number_text(q: Fraction) -> str | None:
     except OverflowError:
         as_float = math.inf
     if not math.isfinite(as_float):  # never echoed: it can have thousands of digits
-        raise EvaluationError("", [], "", message="a coefficient of the derivative overflows")
+        raise EvaluationError.inexact("a coefficient of the derivative overflows")
     text = format_number(as_float)
     if Fraction(as_float) == q or Fraction(text) == q:
         return text
@@ -985,7 +986,7 @@ class _Printer:
         for n in sorted(needed):
             if n not in self.standard:
                 self.standard[n] = self._emit(n)
-        return [Expression(_prune(self.steps, self.standard[root])) for root in roots]
+        return [Expression(prune(self.steps, self.standard[root])) for root in roots]
 
     # steps
 
@@ -1138,27 +1139,6 @@ def _chain(printer: _Printer, op: ops.Primitive, items: Sequence[int]) -> int:
     for item in items[1:]:
         result = printer._op(op, result, item)
     return result
-
-
-def _prune(steps: Sequence[Step], root: int) -> list[Step]:
-    """Only the steps the root needs, renumbered, in the same order.
-
-    Found from the root down, so the cost is that of the root's own steps
-    however many other formulas share the list."""
-    keep = {root}
-    stack = [root]
-    while stack:
-        for a in steps[stack.pop()].args:
-            if a not in keep:
-                keep.add(a)
-                stack.append(a)
-    new_index: dict[int, int] = {}
-    kept: list[Step] = []
-    for i in sorted(keep):
-        step = steps[i]
-        new_index[i] = len(kept)
-        kept.append(step._replace(args=tuple(new_index[a] for a in step.args)))
-    return kept
 
 
 __all__ = [

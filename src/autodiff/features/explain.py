@@ -15,10 +15,10 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from . import ops
-from .engine import Value
-from .expression import Expression, Step, format_all, format_steps
-from .ops import Primitive
+from ..core.engine import Value
+from ..core.expression import Expression
+from ..core.ops import Primitive
+from ..core.program import Step, format_all, format_steps
 
 # How much of a sub-expression the trace shows beside a node's name.
 EXPRESSION_LIMIT = 30
@@ -67,14 +67,20 @@ class Trace:
 def explain(expression: Expression, point: Mapping[str, float]) -> Trace:
     """The forward and backward pass of ``expression`` at ``point``, edge by edge.
 
-    Raises what ``Expression.gradient`` raises (a missing value, a point
-    where the value or a partial is not finite), before anything is traced.
+    The engine's own ``backward()`` runs once and reports each edge as it
+    takes it, so the trace is the computation, not a retelling of it: the
+    same order, the same local derivatives, and at the end exactly the
+    gradient ``grad`` prints. Raises what ``Expression.backward`` raises (a
+    missing value, a point where the value or a partial is not finite).
     """
-    value, grad = expression.gradient(point)
-    values = expression.evaluate_all(point)
+    taken: list[tuple[Value, int, float, float, float]] = []
+    values = expression.backward(
+        point,
+        on_edge=lambda node, k, upstream, local, share: taken.append(
+            (node, k, upstream, local, share)
+        ),
+    )
     root = values[-1]
-    # The engine's own order, so that every sum below happens in the order
-    # backward() adds: the trace ends at exactly the gradient `grad` prints.
     order = root.topological_order()
     step_of = {v: i for i, v in enumerate(values)}
     names = _names(order, expression.variables)
@@ -101,37 +107,34 @@ def explain(expression: Expression, point: Mapping[str, float]) -> Trace:
             )
 
     backward: list[Edge] = []
-    grads: dict[Value, float] = {root: 1.0}
-    for node in reversed(order):
-        if node.op is None or node not in grads:
-            continue
-        upstream = grads[node]
-        args = tuple(i.data for i in node.inputs)
+    running: dict[Value, float] = {}  # each input's gradient so far, as the reader adds it up
+    for node, k, upstream, local, share in taken:
+        assert node.op is not None
+        inp = node.inputs[k]
         inputs = tuple(names[i] for i in node.inputs)
-        for k, (inp, partial) in enumerate(zip(node.inputs, node.op.slopes, strict=True)):
-            if not inp.requires_grad or ops.flat_at(node.op, k, ops.FLOAT, args):
-                continue  # a constant, or an input ignored here: backward() skips it too
-            local = float(partial(ops.FLOAT, *args, node.data))
-            product = upstream * local
-            before = grads.get(inp)
-            grads[inp] = product if before is None else before + product
-            backward.append(
-                Edge(
-                    names[node],
-                    names[inp],
-                    derivative_of(node.op, inputs, k),
-                    local_formula(node.op, inputs, k),
-                    local,
-                    upstream,
-                    product,
-                    grads[inp],
-                    before is not None,
-                )
+        before = running.get(inp)
+        running[inp] = share if before is None else before + share
+        backward.append(
+            Edge(
+                names[node],
+                names[inp],
+                derivative_of(node.op, inputs, k),
+                local_formula(node.op, inputs, k),
+                float(local),
+                float(upstream),
+                float(share),
+                running[inp],
+                before is not None,
             )
+        )
 
-    root.backward()
+    grad = {
+        s.name: float(v.grad)
+        for s, v in zip(expression.steps, values, strict=True)
+        if s.is_variable
+    }
     at = {name: float(point[name]) for name in expression.variables}
-    return Trace(expression.text, at, value, tuple(forward), tuple(backward), grad, root)
+    return Trace(expression.text, at, float(root.data), tuple(forward), tuple(backward), grad, root)
 
 
 def _names(order: Sequence[Value], variables: Sequence[str]) -> dict[Value, str]:

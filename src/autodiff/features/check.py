@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from .errors import EvaluationError, UsageError, format_number
-from .expression import Expression
+from ..core.engine import Value
+from ..core.errors import EvaluationError, UsageError, format_number
+from ..core.expression import Expression
 
 EPS = sys.float_info.epsilon
 DEFAULT_RTOL = 1e-6
@@ -87,7 +88,7 @@ def check(
 ) -> CheckResult:
     """Compare every partial (or those named in ``wrt``) with finite differences.
 
-    Raises what ``Expression.gradient`` raises when f or a partial cannot be
+    Raises what ``Expression.backward`` raises when f or a partial cannot be
     evaluated at the point itself; a neighbour where f is undefined only makes
     that partial undetermined.
     """
@@ -95,30 +96,30 @@ def check(
         raise UsageError(f"--step must be a positive number, got {format_number(step)}")
     if not (rtol >= 0.0 and rtol < float("inf")):
         raise UsageError(f"--rtol must be a number >= 0, got {format_number(rtol)}")
-    value, grad = expression.gradient(point)
+    values = expression.backward(point)
+    grad = {s.name: v.grad for s, v in zip(expression.steps, values, strict=True) if s.is_variable}
     names = list(dict.fromkeys(wrt)) if wrt is not None else list(grad)
     for name in names:
         if name not in grad:
             known = ", ".join(expression.variables) or "none"
             raise UsageError(f"--wrt {name}: not a variable of the expression (variables: {known})")
     at = {name: float(point[name]) for name in expression.variables}
-    rounding = _rounding_scale(expression, at)
+    rounding = _rounding_scale(values)
     partials = tuple(
         _check_one(expression, at, name, grad[name], step, rtol, rounding) for name in names
     )
+    value = float(values[-1].data)
     return CheckResult(expression.text, at, value, {n: grad[n] for n in names}, rtol, partials)
 
 
-def _rounding_scale(expression: Expression, point: Mapping[str, float]) -> float:
+def _rounding_scale(values: Sequence[Value]) -> float:
     """How much rounding can move f, in units of eps: the sum of |∂f/∂node · node|.
 
     Each operation rounds its result by about eps relative, and an error at a
-    node reaches f multiplied by ∂f/∂node, which backward() has just given:
-    the first-order rounding estimate. Leaves are exact (x ± h is formed
-    exactly below) or the same in every evaluation (pi), so they do not count.
+    node reaches f multiplied by ∂f/∂node, which backward() has given: the
+    first-order rounding estimate. Leaves are exact (x ± h is formed exactly
+    below) or the same in every evaluation (pi), so they do not count.
     """
-    values = expression.evaluate_all(point)
-    values[-1].backward()
     scale = math.fsum(abs(float(v.grad) * float(v.data)) for v in values if v.op is not None)
     if math.isfinite(scale):
         return scale

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from functools import partial
 from typing import TextIO
 
-from .errors import UsageError
+from ..core.errors import UsageError
 
 # Characters in one input line, its line end not counted (--max-line-length):
 # a longer line is an error record, found without holding more than this.

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import EvaluationError, UsageError, format_number
-from .expression import Expression
+from ..core.errors import EvaluationError, UsageError, format_number
+from ..core.expression import Expression
 
 DEFAULT_SAMPLES = 400
 MAX_SAMPLES = 1_000_000
@@ -60,11 +60,7 @@ def sample(
     slope = np.where(defined & np.isfinite(slope), slope, np.nan)
     value = np.where(defined, value, np.nan)
     if not defined.any():
-        raise EvaluationError(
-            expression.text,
-            [],
-            "",
-            message=f"f is undefined everywhere on {wrt} from "
-            f"{format_number(low)} to {format_number(high)}",
+        raise EvaluationError.nowhere(
+            f"f is undefined everywhere on {wrt} from {format_number(low)} to {format_number(high)}"
         )
     return Curve(expression.text, wrt, fixed, x, value, slope)

@@ -13,7 +13,7 @@ import functools
 import gc
 import math
 import operator
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import SimpleNamespace
 from typing import Any
 
@@ -22,6 +22,8 @@ from .errors import EvaluationError
 from .ops import Primitive
 
 Number = float | int
+# What backward() tells a caller about an edge: (node, input index, upstream, local, share).
+OnEdge = Callable[["Value", int, Any, Any, Any], None]
 
 
 class Value:
@@ -68,7 +70,7 @@ class Value:
         # here, when a notebook asks for a picture, so that the engine itself
         # never depends on presentation (nor on graphviz being installed).
         try:
-            from .render.graph import mimebundle
+            from ..render.graph import mimebundle
         except ImportError:
             return {"text/plain": repr(self)}
         return mimebundle(self)
@@ -174,12 +176,16 @@ class Value:
         """
         return topological_order([self])
 
-    def backward(self, create_graph: bool = False) -> None:
+    def backward(self, create_graph: bool = False, on_edge: OnEdge | None = None) -> None:
         """Set ``grad`` on every node of the graph to d(self)/d(node).
 
         Gradients are reset first, so calling it twice gives the same result.
         With ``create_graph`` the gradients are Values whose own graph can be
         differentiated again (the rules run on the Value namespace).
+        ``on_edge(node, k, upstream, local, share)`` is called for each edge
+        as it is taken: the node's whole gradient, the local derivative with
+        respect to input ``k`` and their product, the share that input gets
+        (``autodiff explain`` records its trace this way).
 
         Only inputs that vary near the point get a share (``requires_grad``,
         see ``apply``). A node fed from several places sums its shares when
@@ -210,17 +216,20 @@ class Value:
                 masks: Any = _NO_MASKS
                 if node.ignored is not None:
                     rules, masks = _heeded(node.ignored, rules, create_graph)
-                for inp, partial, mask in zip(inputs, rules, masks, strict=False):
+                for k, (inp, partial, mask) in enumerate(zip(inputs, rules, masks, strict=False)):
                     if partial is None or not inp.requires_grad:
                         continue
                     try:
-                        step = grad * partial(m, *args, out)
+                        local = partial(m, *args, out)
                     except (ValueError, ArithmeticError, EvaluationError) as error:
                         # On Values (create_graph) the rule fails inside apply():
                         # still say which derivative failed, as with floats.
                         raise derivative_error(op, args, error) from None
+                    step = grad * local
                     if mask is not None:  # arrays: 0 where the input is ignored
                         step = numbers.unless(mask, step)
+                    if on_edge is not None:
+                        on_edge(node, k, grad, local, step)
                     have = inp.grad
                     if have is None:
                         inp.grad = step
@@ -315,11 +324,11 @@ def forward_error(
 ) -> EvaluationError:
     """Why ``op`` has no finite value at ``args``: it raised ``error``, or gave inf or NaN."""
     if isinstance(error, OverflowError) or (error is None and all(map(math.isfinite, args))):
-        return EvaluationError(op.name, args, "overflows", symbol=op.symbol)
+        return EvaluationError.of_value(op.name, args, "overflows", op.symbol)
     if error is None:
-        return EvaluationError(op.name, args, "is not finite", symbol=op.symbol)
+        return EvaluationError.of_value(op.name, args, "is not finite", op.symbol)
     reason = f"is undefined: {op.domain}" if op.domain else "is undefined"
-    return EvaluationError(op.name, args, reason, symbol=op.symbol)
+    return EvaluationError.of_value(op.name, args, reason, op.symbol)
 
 
 def derivative_error(op: Primitive, args: Sequence[Any], error: Exception) -> EvaluationError:
@@ -330,11 +339,12 @@ def derivative_error(op: Primitive, args: Sequence[Any], error: Exception) -> Ev
     # it is an infinite slope.
     undefined = type(error) is ValueError or (
         isinstance(error, EvaluationError)
+        and error.kind == "value"
         and error.op != "div"
         and error.reason.startswith("is undefined")
     )
     reason = "is undefined" if undefined else "is not finite"
-    return EvaluationError(op.name, numbers, reason, derivative=True)
+    return EvaluationError.of_derivative(op.name, numbers, reason)
 
 
 def _value_function(op: Primitive) -> Any:

@@ -22,10 +22,10 @@ from typing import Any, Literal, TextIO
 
 import numpy as np
 
-from .errors import AutodiffError, EvaluationError, UsageError
-from .expression import Expression
+from ..core.errors import AutodiffError, EvaluationError, UsageError
+from ..core.expression import Expression
+from ..core.safe_text import excerpt
 from .lines import MAX_LINE_LENGTH, LongLine, RecordError, bounded_lines
-from .safe_text import excerpt
 
 # Records per chunk: big enough that per-chunk overheads vanish, small enough
 # that a chunk's arrays stay in the cache (benchmarks/pipelines.py).

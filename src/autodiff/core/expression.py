@@ -1,0 +1,182 @@
+"""An Expression: a parsed program, evaluated at a point by the right driver.
+
+Layer 3. The program itself (its Steps, its printing) is in program.py and
+the parser that builds one from text in parse.py; here it meets the points.
+``gradient`` chooses the chain-rule driver: at one point of floats the tape
+(tape.py); for many points at once the engine on numpy arrays, a chunk of
+points per graph; ``evaluate`` builds the engine's Value graph itself.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from typing import Any
+
+from .engine import OnEdge, Value, apply, paused_gc
+from .errors import MissingValueError, check_partials
+from .program import Step, format_steps
+from .tape import Tape
+
+
+class Expression:
+    """A parsed formula, independent of any point."""
+
+    def __init__(self, steps: Sequence[Step], text: str | None = None) -> None:
+        if not steps:
+            raise ValueError("an expression needs at least one step")
+        self.steps: tuple[Step, ...] = tuple(steps)
+        self.variables: tuple[str, ...] = tuple(s.name for s in self.steps if s.is_variable)
+        self.text = text if text is not None else self.format()
+
+    def __repr__(self) -> str:
+        return f"Expression({self.format()!r})"
+
+    def __str__(self) -> str:
+        return self.format()
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def format(self, step: int = -1, limit: int | None = None) -> str:
+        """The expression (or the sub-expression at ``step``) in the language's syntax."""
+        return format_steps(self.steps, step % len(self.steps), limit)
+
+    def evaluate_all(self, point: Mapping[str, Any]) -> list[Value]:
+        """One Value per step, in program order; the last is the result."""
+        values: list[Value] = []
+        with paused_gc():
+            for step in self.steps:
+                if step.op is not None:
+                    values.append(apply(step.op, *[values[i] for i in step.args]))
+                elif step.value is None:
+                    if step.name not in point:
+                        raise MissingValueError(step.name)
+                    values.append(Value(_as_data(point[step.name]), label=step.name))
+                else:
+                    values.append(Value(step.value, label=step.name, requires_grad=False))
+        return values
+
+    def backward(self, point: Mapping[str, float], on_edge: OnEdge | None = None) -> list[Value]:
+        """One Value per step at a point of floats, after the output's ``backward()``.
+
+        Each Value has its data and its grad; ``on_edge`` is passed on to
+        ``Value.backward``. A partial that is not finite raises
+        EvaluationError, as ``gradient`` does: the commands that need the
+        graph itself (graph, explain, check) get it and the gradient at once.
+        """
+        values = self.evaluate_all(point)
+        values[-1].backward(on_edge=on_edge)
+        check_partials(
+            {s.name: v.grad for s, v in zip(self.steps, values, strict=True) if s.is_variable}
+        )
+        return values
+
+    def evaluate(self, point: Mapping[str, Any]) -> Value:
+        """The graph of Values at ``point``, ready for ``backward()``."""
+        return self.evaluate_all(point)[-1]
+
+    def gradient(self, point: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
+        """The value and every partial derivative, in order of first appearance.
+
+        With floats, a value or partial that is not finite raises
+        EvaluationError. With arrays (many points), value and partials are
+        arrays of the points' shape, NaN or infinite where undefined.
+        """
+        arrays = False
+        for v in point.values():  # a loop: a generator here cost a tenth of a small gradient
+            arrays = arrays or not isinstance(v, (int, float))
+        if arrays:
+            return self._gradient_arrays(point)
+        try:
+            return self._float_sweep.gradient(point)
+        except MissingValueError:
+            self.evaluate_all(point)  # an earlier step may fail first, as in evaluate()
+            raise
+
+    def _gradient_arrays(self, point: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
+        """Many points at once: one graph per chunk of points, each node's data an array.
+
+        Chunks keep every intermediate array in the cache; one graph over a
+        million points spent most of its time on fresh memory (10x slower).
+        A point where some step is not finite gets NaN, value and partials,
+        even when the steps above made it finite again (atan(1e308*10)): the
+        one-point path refuses it, and the caller can ask that path why.
+        """
+        import numpy as np
+
+        for name in self.variables:
+            if name not in point:
+                raise MissingValueError(name)
+        inputs = {n: np.asarray(point[n], dtype=float) for n in self.variables}
+        # Every array given sets the shape, used by the expression or not:
+        # sin(4) over two points is two values.
+        shape = np.broadcast_shapes(*(np.shape(a) for a in point.values()))
+        flat = {n: np.broadcast_to(a, shape).reshape(-1) for n, a in inputs.items()}
+        size = math.prod(shape)
+        value = np.empty(size)
+        grads = {n: np.empty(size) for n in self.variables}
+        chunk = array_chunk(len(self.steps))
+        with np.errstate(all="ignore"):
+            for start in range(0, size, chunk):
+                part = slice(start, start + chunk)
+                values = self.evaluate_all({n: a[part] for n, a in flat.items()})
+                values[-1].backward()
+                value[part] = values[-1].data
+                for s, v in zip(self.steps, values, strict=True):
+                    if s.is_variable:
+                        grads[s.name][part] = v.grad
+                hidden = _not_finite_inside(values)
+                if hidden is not None:  # a value already NaN or infinite says so itself
+                    where = np.flatnonzero(hidden & np.isfinite(value[part])) + start
+                    value[where] = math.nan
+                    for g in grads.values():
+                        g[where] = math.nan
+        return value.reshape(shape), {n: g.reshape(shape) for n, g in grads.items()}
+
+    @cached_property
+    def _float_sweep(self) -> Tape:
+        with paused_gc():
+            return Tape(self.steps)
+
+
+# Points per graph on the array path: 2**14..2**16 measured fastest
+# (intermediates stay in the cache); benchmarks/pipelines.py.
+ARRAY_CHUNK = 2**15
+
+# The memory a chunk's arrays may take: a large graph gets fewer points per
+# chunk (docs/reliability.md). Per node and point, 8 bytes for each of the
+# arrays held at the peak of backward(): the node's data, its gradient, the
+# shares on their way and the temporaries of a rule (2.9 to 3.4 measured).
+ARRAY_BUDGET = 256 * 2**20
+ARRAYS_PER_NODE = 4
+
+
+def array_chunk(nodes: int) -> int:
+    """Points per chunk for a graph of ``nodes`` steps: the fastest, within ARRAY_BUDGET."""
+    return max(1, min(ARRAY_CHUNK, ARRAY_BUDGET // (8 * ARRAYS_PER_NODE * max(nodes, 1))))
+
+
+def _not_finite_inside(values: Sequence[Value]) -> Any:
+    """The points where some operation's value is not finite, or None if there are none."""
+    import numpy as np
+
+    hidden = None
+    for v in values:
+        data = v._data
+        if v.op is not None and data.__class__ is not float and not np.isfinite(data).all():
+            bad = ~np.isfinite(data)
+            hidden = bad if hidden is None else hidden | bad
+    return hidden
+
+
+def _as_data(x: Any) -> Any:
+    if isinstance(x, int | float):
+        return float(x)
+    import numpy as np
+
+    return np.asarray(x, dtype=float)
+
+
+__all__ = ["Expression"]

@@ -1,0 +1,159 @@
+"""The program: a formula as a flat list of steps, and how it prints.
+
+Layer 1, beside the primitive table it refers to: every other layer speaks
+in Steps (the parser builds them, the engine and the tape evaluate them, the
+derivative printer writes new ones, the renderers draw them), and none of
+them needs the parser to print one. The one precedence table of the
+language is here; the LaTeX printer reads its levels too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from .ops import Primitive
+
+
+class Step(NamedTuple):
+    """One step of the program: a leaf (op is None) or a primitive on earlier steps."""
+
+    op: Primitive | None
+    args: tuple[int, ...] = ()
+    name: str = ""  # a leaf's variable name or constant literal
+    value: float | None = None  # a constant's value; None for a variable
+
+    @property
+    def is_variable(self) -> bool:
+        return self.op is None and self.value is None
+
+
+# -- printing ---------------------------------------------------------------
+
+# Binding strength of each operator, weakest first; leaves and calls are atoms.
+SUM, PRODUCT, SIGN, POWER, ATOM = 1, 2, 3, 4, 5
+PRECEDENCE = {"add": SUM, "sub": SUM, "mul": PRODUCT, "div": PRODUCT, "neg": SIGN, "pow": POWER}
+_INFIX = {"add": " + ", "sub": " - ", "mul": "*", "div": "/", "pow": "**"}
+
+
+def precedence(step: Step) -> int:
+    if step.op is None:
+        return SIGN if step.name.startswith("-") else ATOM
+    return PRECEDENCE.get(step.op.name, ATOM)
+
+
+Piece = str | tuple[int, bool]  # literal text, or (input step, wrapped in parentheses)
+
+
+def layout(steps: Sequence[Step], step: Step) -> list[Piece]:
+    """How an operation prints: literal text around its inputs, each maybe in parentheses.
+
+    The one place that knows precedence and associativity when printing.
+    """
+    assert step.op is not None
+    name = step.op.name
+    mine = precedence(step)
+    if name in ("add", "sub", "mul", "div"):
+        left, right = step.args
+        return [
+            (left, precedence(steps[left]) < mine),
+            _INFIX[name],
+            (right, precedence(steps[right]) <= mine),  # a - (b - c) keeps its parentheses
+        ]
+    if name == "pow":
+        base, exponent = step.args
+        return [
+            (base, precedence(steps[base]) <= mine),
+            "**",
+            (exponent, precedence(steps[exponent]) < SIGN),  # the exponent is a unary
+        ]
+    if name == "neg":
+        (operand,) = step.args
+        return ["-", (operand, precedence(steps[operand]) < SIGN)]
+    pieces: list[Piece] = [name + "("]
+    for k, arg in enumerate(step.args):
+        if k:
+            pieces.append(", ")
+        pieces.append((arg, False))
+    pieces.append(")")
+    return pieces
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
+
+
+def format_steps(steps: Sequence[Step], root: int, limit: int | None = None) -> str:
+    """Print a program back as text, with only the parentheses it needs.
+
+    An explicit stack of pieces (text, or a step still to print) instead of
+    recursion; with ``limit`` it stops early and ends with an ellipsis.
+    """
+    pieces: list[str] = []
+    size = 0
+    stack: list[str | int] = [root]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            pieces.append(item)
+            size += len(item)
+            if limit is not None and size > limit:
+                return _cut("".join(pieces), limit)
+            continue
+        step = steps[item]
+        if step.op is None:
+            stack.append(step.name)
+            continue
+        for part in reversed(layout(steps, step)):
+            if isinstance(part, tuple):
+                index, wrap = part
+                stack.extend([")", index, "("] if wrap else [index])
+            else:
+                stack.append(part)
+    return "".join(pieces)
+
+
+def format_all(steps: Sequence[Step], limit: int) -> list[str]:
+    """What ``format_steps(steps, i, limit)`` prints, for every step i, in linear time.
+
+    Printing each step afresh walks its whole sub-expression: quadratic on a
+    long chain. Each text here is assembled from its inputs' texts, already
+    cut to ``limit + 1`` characters, which is all a cut text can show.
+    """
+    texts: list[str] = []
+    for step in steps:
+        if step.op is None:
+            texts.append(step.name[: limit + 1])
+            continue
+        text = ""
+        for piece in layout(steps, step):
+            if isinstance(piece, str):
+                text += piece
+            else:
+                index, wrap = piece
+                text += f"({texts[index]})" if wrap else texts[index]
+            if len(text) > limit:
+                break
+        texts.append(text[: limit + 1])
+    return [_cut(text, limit) for text in texts]
+
+
+def prune(steps: Sequence[Step], root: int) -> list[Step]:
+    """Only the steps the root needs, renumbered, in the same order.
+
+    Found from the root down, so the cost is that of the root's own steps
+    however many other formulas share the list."""
+    keep = {root}
+    stack = [root]
+    while stack:
+        for a in steps[stack.pop()].args:
+            if a not in keep:
+                keep.add(a)
+                stack.append(a)
+    new_index: dict[int, int] = {}
+    kept: list[Step] = []
+    for i in sorted(keep):
+        step = steps[i]
+        new_index[i] = len(kept)
+        kept.append(step._replace(args=tuple(new_index[a] for a in step.args)))
+    return kept

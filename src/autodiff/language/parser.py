@@ -1,0 +1,330 @@
+"""Text to Expression: the grammar, the builder and syntax errors that say where.
+
+Layer 4, above the Expression it builds. The LALR parser builds the program
+bottom-up while it reduces, so no recursion grows with the size or the depth
+of the input.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..core import ops
+from ..core.engine import paused_gc
+from ..core.errors import ExpressionError, LimitError, UsageError
+from ..core.expression import Expression
+from ..core.ops import Primitive
+from ..core.program import Step
+from ..core.safe_text import excerpt
+
+if TYPE_CHECKING:
+    # Lark is imported when the first expression is parsed, not with the
+    # package: `autodiff --help` and library users who never parse skip it.
+    from lark import Lark, Token
+    from lark.exceptions import UnexpectedInput
+
+
+# A node costs about 0.4 KiB at the peak of parse, evaluate and backward: ten
+# million peaked at 4.2 GB (docs/reliability.md); a bigger input fails early
+# with a clear message instead of exhausting memory.
+MAX_NODES = 10_000_000
+
+
+def parse(text: str, max_nodes: int | None = MAX_NODES) -> Expression:
+    """Parse ``text`` in the expression language (see docs/language.md).
+
+    More than ``max_nodes`` steps (None: no limit) raises LimitError.
+    """
+    return _Parser.instance().parse(text, max_nodes)
+
+
+def grammar_path() -> Path:
+    """The grammar: inside the installed package, or at the top of a checkout."""
+    package = Path(__file__).resolve().parents[1]  # src/autodiff, or autodiff when installed
+    packaged = package / "grammars" / "expr.lark"
+    if packaged.exists():
+        return packaged
+    return package.parents[1] / "grammars" / "expr.lark"
+
+
+class _Builder:
+    """Appends one step per reduction; each callback returns the new step's index.
+
+    Lark's LALR parser calls the method named after each rule's alias; a
+    plain class serves (no lark.Transformer base, so no lark import here).
+    """
+
+    def __init__(self) -> None:
+        self.reset("")
+
+    def reset(self, text: str, max_nodes: int | None = None) -> None:
+        self.text = text
+        self.max_nodes = max_nodes
+        self.steps: list[Step] = []
+        self.leaves: dict[tuple[str, str], int] = {}
+
+    def _leaf(self, kind: str, name: str, value: float | None) -> int:
+        key = (kind, name)
+        if key not in self.leaves:
+            self._check_size()
+            self.leaves[key] = len(self.steps)
+            self.steps.append(Step(None, (), name, value))
+        return self.leaves[key]
+
+    def _op(self, op: Primitive, *args: int) -> int:
+        self._check_size()
+        self.steps.append(Step(op, args))
+        return len(self.steps) - 1
+
+    def _check_size(self) -> None:
+        if self.max_nodes is not None and len(self.steps) >= self.max_nodes:
+            raise LimitError(
+                f"the expression has more than {self.max_nodes:,} nodes, the limit;"
+                " raise it with --max-nodes N"
+            )
+
+    def _error(self, message: str, token: Token) -> ExpressionError:
+        return ExpressionError(message, self.text, token.column or 1, token.line or 1)
+
+    def number(self, children: list[Token]) -> int:
+        (token,) = children
+        value = float(token)
+        if not math.isfinite(value):
+            raise self._error(f"the number {excerpt(token)} is too large", token)
+        return self._leaf("const", str(token), value)
+
+    def name(self, children: list[Token]) -> int:
+        (token,) = children
+        if token in ops.CONSTANTS:
+            return self._leaf("const", str(token), ops.CONSTANTS[token])
+        if token in ops.FUNCTIONS:
+            example = ", ".join("xyz"[: ops.FUNCTIONS[token].arity])
+            raise self._error(f"'{token}' is a function: call it, as in {token}({example})", token)
+        return self._leaf("var", str(token), None)
+
+    def call(self, children: list[Any]) -> int:
+        token, *args = children
+        name = str(token)
+        if name in ops.CONSTANTS:
+            raise self._error(f"'{excerpt(name)}' is a constant, not a function", token)
+        op = ops.FUNCTIONS.get(name)
+        if op is None:
+            known = ", ".join(sorted(ops.FUNCTIONS))
+            raise self._error(
+                f"unknown function '{excerpt(name)}' (functions: {known});"
+                f" for a product write {excerpt(name)}*(...)",
+                token,
+            )
+        if len(args) != op.arity:
+            plural = "argument" if op.arity == 1 else "arguments"
+            raise self._error(f"{name} takes {op.arity} {plural}, got {len(args)}", token)
+        return self._op(op, *args)
+
+    def add(self, c: list[int]) -> int:
+        return self._op(ops.ADD, c[0], c[1])
+
+    def sub(self, c: list[int]) -> int:
+        return self._op(ops.SUB, c[0], c[1])
+
+    def mul(self, c: list[int]) -> int:
+        return self._op(ops.MUL, c[0], c[1])
+
+    def div(self, c: list[int]) -> int:
+        return self._op(ops.DIV, c[0], c[1])
+
+    def pow(self, c: list[Any]) -> int:
+        return self._op(ops.POW, c[0], c[2])  # c[1] is the ** or ^ token
+
+    def neg(self, c: list[int]) -> int:
+        return self._op(ops.NEG, c[0])
+
+    def pos(self, c: list[int]) -> int:
+        return c[0]
+
+
+def _lark(builder: _Builder) -> Lark:
+    """The LALR parser: the tables shipped in the package, or built afresh.
+
+    Never Lark's ``cache=True``: it unpickles a file from the shared temporary
+    directory, which another local user can plant (docs/reliability.md,
+    "Threat model"). The shipped tables are plain literals; they are used when
+    they were generated from this very grammar (grammars/compile.py), and a
+    grammar edited in a checkout is built in memory instead.
+    """
+    from lark import Lark
+
+    from . import grammar_tables
+
+    grammar = grammar_path().read_text(encoding="utf-8")
+    if hashlib.sha256(grammar.encode("utf-8")).hexdigest() == grammar_tables.GRAMMAR_SHA256:
+        try:
+            # The loader of Lark's own standalone parsers; untyped in Lark.
+            loaded: Lark = Lark._load_from_dict(  # type: ignore[no-untyped-call]
+                grammar_tables.DATA, grammar_tables.MEMO, transformer=builder
+            )
+            return loaded
+        except Exception:
+            pass  # tables of another Lark release: build them
+    return Lark(grammar, parser="lalr", transformer=builder, maybe_placeholders=False)
+
+
+# Sample mistakes, matched to a failing input by parser state: Lark's
+# example-driven error reporting, instead of hand-written state tables.
+_MISTAKES: dict[str, list[str]] = {
+    "missing ')'": ["(x", "sin(x", "(x+1", "((x)", "pow(x, 2"],
+    "an operator with no right operand": [
+        *("x+", "x-", "x*", "x/", "x**", "x^", "-", "+", "(x+"),
+        *("(x+)", "(x-)", "(x*)", "(x/)", "(x**)", "(-)"),
+    ],
+    "an operator with no left operand": ["*x", "x+*y", "/x", "**x", "(*x", "x^*y", "^x"],
+    "unmatched ')'": ["x)", "(x))", ")", "x+1)"],
+    "empty parentheses": ["()", "x*()"],
+    "a comma outside a function call": ["x,y", "(x,y)", ",", "x+(1,2)"],
+    "the expression is empty": [""],
+}
+
+_READABLE = {"NUMBER": "a number", "NAME": "a name", "$END": "end of input", "POW": "'**'"}
+
+
+class _Parser:
+    _instance: _Parser | None = None
+
+    def __init__(self) -> None:
+        from lark.exceptions import UnexpectedInput
+
+        self.unexpected_input = UnexpectedInput
+        self.builder = _Builder()
+        self.lark = _lark(self.builder)
+        self.lock = threading.Lock()
+
+    @classmethod
+    def instance(cls) -> _Parser:
+        if cls._instance is None:
+            cls._instance = cls()
+        return cls._instance
+
+    def parse(self, text: str, max_nodes: int | None = None) -> Expression:
+        with self.lock:
+            self.builder.reset(text, max_nodes)
+            try:
+                with paused_gc():  # a step per reduction: see paused_gc
+                    self.lark.parse(text)
+            except self.unexpected_input as err:
+                raise self._syntax_error(err, text) from None
+            finally:
+                steps = self.builder.steps
+                self.builder.reset("")
+        return Expression(steps, text)
+
+    def _probe(self, text: str) -> Any:
+        self.builder.reset(text)
+        return self.lark.parse(text)
+
+    def _syntax_error(self, err: UnexpectedInput, text: str) -> ExpressionError:
+        from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+
+        line, column = err.line, err.column
+        if isinstance(err, UnexpectedToken) and err.token.type == "$END":
+            lines = text.splitlines() or [""]
+            line, column = len(lines), len(lines[-1]) + 1
+        if not isinstance(line, int) or line < 1:
+            line, column = 1, 1
+        if isinstance(err, UnexpectedCharacters):
+            message = f"unexpected character {err.char!r}"
+            hint = _CHARACTER_HINTS.get(err.char)
+            return ExpressionError(f"{message}: {hint}" if hint else message, text, column, line)
+        assert isinstance(err, UnexpectedToken)
+        before = _previous_char(text, err.token.start_pos if err.token.type != "$END" else None)
+        if _is_implicit_product(err.token.type, before):
+            left = _previous_word(text, err.token.start_pos)
+            word = excerpt(str(err.token))
+            fix = f"write {excerpt(left)}*{word}" if left else "put '*' between the factors"
+            return ExpressionError(
+                f"missing operator before '{word}': {fix} (products need an explicit '*')",
+                text,
+                column,
+                line,
+            )
+        label = self._mistake(err)
+        expected = ", ".join(sorted(_READABLE.get(t, self._terminal(t)) for t in err.expected))
+        found = "end of input" if err.token.type == "$END" else repr(excerpt(str(err.token)))
+        message = f"{label}: " if label else ""
+        return ExpressionError(
+            f"{message}unexpected {found}; expected {expected}", text, column, line
+        )
+
+    def _mistake(self, err: Any) -> str | None:
+        """The mistake whose sample fails in the same parser state on the same kind of token.
+
+        Not Lark's match_examples: it also compares the depth of the parser's
+        stack, and falls back to a sample that failed on another token, so
+        "2*(x" was called "a comma outside a function call".
+        """
+        from lark.exceptions import UnexpectedInput, UnexpectedToken
+
+        for label, samples in _MISTAKES.items():
+            for sample in samples:
+                try:
+                    self._probe(sample)
+                except UnexpectedToken as probe:
+                    if (
+                        probe.state.position == err.state.position
+                        and probe.token.type == err.token.type
+                    ):
+                        return label
+                except UnexpectedInput:
+                    continue
+        return None
+
+    def _terminal(self, name: str) -> str:
+        try:
+            pattern = self.lark.get_terminal(name).pattern.value
+        except KeyError:
+            return name
+        return repr(pattern)
+
+
+_CHARACTER_HINTS = {
+    "=": "assignments are not part of the language; give values with --at NAME=VALUE",
+    ";": "write one expression at a time",
+    '"': "strings are not part of the language",
+    "'": "strings are not part of the language",
+    ".": "attribute access is not part of the language",
+}
+
+
+def _is_implicit_product(token_type: str, before: str) -> bool:
+    """``4x``, ``2(x+1)``, ``x y``, ``(a)(b)``: two factors side by side."""
+    factor_end = before.isalnum() or before in "_)"
+    if token_type in ("NAME", "LPAR"):
+        return factor_end and not (token_type == "LPAR" and before.isalpha())
+    return token_type == "NUMBER" and (before.isalpha() or before in "_)")
+
+
+def _previous_char(text: str, position: int | None) -> str:
+    end = len(text) if position is None else position
+    stripped = text[:end].rstrip()
+    return stripped[-1] if stripped else ""
+
+
+def _previous_word(text: str, position: int) -> str:
+    stripped = text[:position].rstrip()
+    start = len(stripped)
+    while start > 0 and (stripped[start - 1].isalnum() or stripped[start - 1] in "_."):
+        start -= 1
+    word = stripped[start:]
+    return word if (word and not word[0].isdigit()) or word.replace(".", "").isdigit() else ""
+
+
+def constant_value(text: str) -> float:
+    """The value of a constant expression such as ``pi/2`` or ``2**0.5``."""
+    expression = parse(text)
+    if expression.variables:
+        raise UsageError(
+            f"'{excerpt(text)}' is not a number (it names {excerpt(expression.variables[0])!r})"
+        )
+    return float(expression.evaluate({}).data)
