@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from ..core.expression import Expression
+from ..core.program import ATOM, POWER, PRODUCT, SIGN, SUM  # the one precedence table
 
 _FUNCTIONS = {
     "sin": r"\sin",
@@ -29,9 +30,6 @@ _GREEK = {
     "lambda", "mu", "nu", "xi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega",
 }  # fmt: skip
 _INDEXED = re.compile(r"([A-Za-z]+)_?(\d+)")
-
-# Binding strength, as in the text printer: sums, products, signs, powers, atoms.
-_SUM, _PRODUCT, _SIGN, _POWER, _ATOM = 1, 2, 3, 4, 5
 
 
 def latex_name(name: str) -> str:
@@ -77,7 +75,7 @@ def latex(expression: Expression) -> str:
             else:
                 text = _number(step.name)
             leaves[index] = text
-            strength.append(_SIGN if text.startswith("-") else _ATOM)
+            strength.append(SIGN if text.startswith("-") else ATOM)
             first.append(text[:1])
             continue
         bound, parts = _layout(step.op.name, [strength[i] for i in step.args])
@@ -121,26 +119,26 @@ Part = str | tuple[int, bool]  # text, or (argument number, wrap it in parenthes
 def _layout(name: str, bound: list[int]) -> tuple[int, list[Part]]:
     """How a step prints: how strongly it binds, and its parts in order."""
     if name in ("add", "sub"):
-        limit = _SUM + 1 if name == "sub" else _SUM
-        if bound[1] == _SIGN:
-            limit = _SIGN + 1
+        limit = SUM + 1 if name == "sub" else SUM
+        if bound[1] == SIGN:
+            limit = SIGN + 1
         sign = " + " if name == "add" else " - "
-        return _SUM, [(0, bound[0] < _SUM), sign, (1, bound[1] < limit)]
+        return SUM, [(0, bound[0] < SUM), sign, (1, bound[1] < limit)]
     if name == "mul":
-        limit = _SIGN + 1 if bound[1] == _SIGN else _PRODUCT + 1
-        return _PRODUCT, [(0, bound[0] < _PRODUCT), " ", (1, bound[1] < limit)]
+        limit = SIGN + 1 if bound[1] == SIGN else PRODUCT + 1
+        return PRODUCT, [(0, bound[0] < PRODUCT), " ", (1, bound[1] < limit)]
     if name == "div":  # binds like a power
-        return _POWER, [r"\frac{", (0, False), "}{", (1, False), "}"]
+        return POWER, [r"\frac{", (0, False), "}{", (1, False), "}"]
     if name == "neg":
-        return _SIGN, ["-", (0, bound[0] < _SIGN)]
+        return SIGN, ["-", (0, bound[0] < SIGN)]
     if name == "pow":
-        return _POWER, [(0, bound[0] < _ATOM), "^{", (1, False), "}"]
+        return POWER, [(0, bound[0] < ATOM), "^{", (1, False), "}"]
     inner: list[Part] = []
     for k in range(len(bound)):
         inner += [", ", (k, False)] if k else [(k, False)]
     if name == "sqrt":
-        return _ATOM, [r"\sqrt{", *inner, "}"]
+        return ATOM, [r"\sqrt{", *inner, "}"]
     if name == "abs":
-        return _ATOM, [r"\left|", *inner, r"\right|"]
+        return ATOM, [r"\left|", *inner, r"\right|"]
     command = _FUNCTIONS.get(name, rf"\operatorname{{{name}}}")
-    return _ATOM, [command + r"\left(", *inner, r"\right)"]
+    return ATOM, [command + r"\left(", *inner, r"\right)"]
