@@ -9,6 +9,7 @@ each other, directly or round a longer circle.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -129,3 +130,38 @@ def test_command_modules_do_not_import_each_other(command: str) -> None:
 def test_the_allowed_upward_import_is_still_needed() -> None:
     for module, target in UPWARD_ALLOWED:
         assert target in GRAPH[module], f"{module} no longer imports {target}: drop the exception"
+
+
+ARCHITECTURE = (SRC.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+
+
+def test_the_map_lists_every_module_and_names_only_paths_that_exist() -> None:
+    named = set(
+        re.findall(r"`((?:src|tests|docs|grammars)/[\w/.]+\.(?:py|md|lark))`", ARCHITECTURE)
+    )
+    for path in sorted(p for p in named if "NAME" not in p):  # NAME: a recipe's placeholder
+        assert (SRC.parent / path).exists(), f"docs/architecture.md names {path}, which is gone"
+    for path in MODULES.values():
+        relative = str(path.relative_to(SRC.parent))
+        if path.name == "__init__.py" and path.parent != PACKAGE and path.parent.name != "cli":
+            continue  # a layer's package docstring: the table lists its modules
+        assert relative in named, f"docs/architecture.md does not list {relative}"
+
+
+def test_the_maps_layers_agree_with_the_imports() -> None:
+    for number, path in re.findall(
+        r"^\| (\d+) \| `(src/autodiff/[\w/.]+)\.py` \|", ARCHITECTURE, re.M
+    ):
+        module = module_name(SRC.parent / f"{path}.py")
+        for target in GRAPH[module]:
+            if (module, target) in UPWARD_ALLOWED:
+                continue
+            shown = re.search(
+                rf"^\| (\d+) \| `{re.escape(str(MODULES[target].relative_to(SRC.parent)))}`",
+                ARCHITECTURE,
+                re.M,
+            )
+            if shown:
+                assert int(shown.group(1)) <= int(number), (
+                    f"{module} (layer {number}) imports {target} (layer {shown.group(1)})"
+                )
