@@ -165,3 +165,32 @@ def test_the_maps_layers_agree_with_the_imports() -> None:
                 assert int(shown.group(1)) <= int(number), (
                     f"{module} (layer {number}) imports {target} (layer {shown.group(1)})"
                 )
+
+
+FLAG = re.compile(r"(?<![\w-])--[a-z][a-z-]+")
+
+
+@pytest.mark.parametrize(
+    "module", sorted(m for m in MODULES if not m.startswith(("autodiff.cli", "autodiff.entry")))
+)
+def test_the_library_names_no_command_line_flag_in_a_message(module: str) -> None:
+    """Only the command line speaks of flags: the library names its parameters
+    (UsageError.parameter), and cli/status.wording shows the option instead."""
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    flags = [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
+        and FLAG.search(node.value)
+    ]
+    assert not flags, f"{module} names command-line flags: {flags}"

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import math
 import os
+import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -221,21 +223,69 @@ def _second(f: Any, xs: list[Any]) -> Any:
         return mpmath.mpf(0)
 
 
+class HypothesisDraws:
+    """The generator's choices, drawn by Hypothesis: a failure shrinks to a small case."""
+
+    def __init__(self, draw: Any) -> None:
+        self._draw = draw
+
+    def choice(self, options: Sequence[Any]) -> Any:
+        return self._draw(st.sampled_from(options))
+
+    def integer(self, low: int, high: int) -> int:
+        return int(self._draw(st.integers(low, high)))
+
+    def real(self, low: float, high: float) -> float:
+        return float(self._draw(st.floats(low, high, allow_nan=False, allow_infinity=False)))
+
+    def subset(self, options: Sequence[Any], low: int, high: int) -> list[Any]:
+        return list(
+            self._draw(st.lists(st.sampled_from(options), min_size=low, max_size=high, unique=True))
+        )
+
+
+class RandomDraws:
+    """The same choices from one seeded random.Random, for the long mode.
+
+    Hypothesis spent about 80% of a case recording some sixty small draws (10
+    ms a case; 20,000 cases per check made the long mode 10 minutes): one
+    draw of a seed is cheap, and a failure still prints its whole case.
+    """
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+
+    def choice(self, options: Sequence[Any]) -> Any:
+        return self.rng.choice(options)
+
+    def integer(self, low: int, high: int) -> int:
+        return self.rng.randint(low, high)
+
+    def real(self, low: float, high: float) -> float:
+        return self.rng.uniform(low, high)
+
+    def subset(self, options: Sequence[Any], low: int, high: int) -> list[Any]:
+        return self.rng.sample(list(options), self.rng.randint(low, high))
+
+
+Draws = HypothesisDraws | RandomDraws
+
+
 class Builder:
     """Builds Nodes bottom-up at a fixed point, repairing arguments outside a domain."""
 
-    def __init__(self, draw: Any, point: dict[str, float]) -> None:
+    def __init__(self, draw: Draws, point: dict[str, float]) -> None:
         self.draw = draw
         self.point = point
         self.used: set[str] = set()
 
     # text --------------------------------------------------------------------
     def space(self) -> str:
-        return self.draw(st.sampled_from(("", "", "", " ", " ", "  ", "\t", "\n")))
+        return self.draw.choice(("", "", "", " ", " ", "  ", "\t", "\n"))
 
     def wrap(self, node: Node, level: int) -> str:
         """The node's text at a position that needs ``level``; sometimes redundant parentheses."""
-        if node.level < level or self.draw(st.integers(0, 9)) == 0:
+        if node.level < level or self.draw.integer(0, 9) == 0:
             return f"({self.space()}{node.text}{self.space()})"
         return node.text
 
@@ -362,39 +412,42 @@ class Builder:
 
 @st.composite
 def expressions(draw: Any, max_depth: int = 6) -> tuple[str, Any, Node, dict[str, float]]:
+    if LONG_RUNS:
+        choices: Draws = RandomDraws(random.Random(draw(st.integers(0, 2**64 - 1))))
+    else:
+        choices = HypothesisDraws(draw)
     with mpmath.workdps(DPS):
-        return _expression(draw, max_depth)
+        return _expression(choices, max_depth)
 
 
-def _expression(draw: Any, max_depth: int) -> tuple[str, Any, Node, dict[str, float]]:
-    names = draw(st.lists(st.sampled_from(VARIABLES), min_size=1, max_size=3, unique=True))
-    magnitude = st.floats(0.05, 3.0, allow_nan=False, allow_infinity=False)
-    point = {n: draw(magnitude) * draw(st.sampled_from((1, -1))) for n in names}
+def _expression(draw: Draws, max_depth: int) -> tuple[str, Any, Node, dict[str, float]]:
+    names = draw.subset(VARIABLES, 1, 3)
+    point = {n: draw.real(0.05, 3.0) * draw.choice((1, -1)) for n in names}
     builder = Builder(draw, point)
-    budget = [40 - draw(st.integers(0, 39))]
+    budget = [40 - draw.integer(0, 39)]
 
     def node(depth: int) -> Node:
         budget[0] -= 1
         # Hypothesis leans towards the first choices: make "go deeper" the first.
-        if depth >= max_depth or budget[0] <= 0 or draw(st.integers(0, 5)) == 5:
-            if draw(st.integers(0, 2)) == 0:
-                return builder.literal(draw(st.sampled_from((*LITERALS, "pi", "e"))))
-            return builder.variable(draw(st.sampled_from(names)))
-        kind = draw(st.sampled_from(("binary", "binary", "call", "call", "power", "unary")))
+        if depth >= max_depth or budget[0] <= 0 or draw.integer(0, 5) == 5:
+            if draw.integer(0, 2) == 0:
+                return builder.literal(draw.choice((*LITERALS, "pi", "e")))
+            return builder.variable(draw.choice(names))
+        kind = draw.choice(("binary", "binary", "call", "call", "power", "unary"))
         if kind == "binary":
-            name = draw(st.sampled_from(tuple(BINARY)))
+            name = draw.choice(tuple(BINARY))
             return builder.tame(builder.binary(name, node(depth + 1), node(depth + 1)))
         if kind == "call":
-            return builder.tame(builder.call(draw(st.sampled_from(FUNCTIONS)), node(depth + 1)))
+            return builder.tame(builder.call(draw.choice(FUNCTIONS), node(depth + 1)))
         if kind == "power":
-            spelling = draw(st.sampled_from(("**", "^", "pow")))
+            spelling = draw.choice(("**", "^", "pow"))
             base = node(depth + 1)
-            if draw(st.booleans()):
-                exponent = builder.literal(draw(st.sampled_from(("0", "1", "2", "3", "3e0"))))
+            if draw.integer(0, 1):
+                exponent = builder.literal(draw.choice(("0", "1", "2", "3", "3e0")))
             else:
                 exponent = node(depth + 1)
             return builder.tame(builder.power(base, exponent, spelling))
-        return builder.unary(draw(st.sampled_from(("-", "-", "+"))), node(depth + 1))
+        return builder.unary(draw.choice(("-", "-", "+")), node(depth + 1))
 
     root = node(0)
     text = f"{builder.space()}{root.text}{builder.space()}"

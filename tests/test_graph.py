@@ -95,8 +95,8 @@ def test_constants_show_data_but_no_grad():
     assert found["x"] == ["data 1.0000", "grad 1.5708"]
 
 
-def test_no_grad_and_precision():
-    source = draw(neuron(), grad=False, precision=2).source
+def test_no_grad_and_decimals():
+    source = draw(neuron(), grad=False, decimals=2).source
     assert "grad" not in source
     assert records(source)["b"] == ["data 6.88"]
 
@@ -114,8 +114,8 @@ def test_rankdir_and_bad_options():
     assert "rankdir=TB" in draw(parse("x"), rankdir="TB").source
     with pytest.raises(UsageError, match="rankdir"):
         draw(parse("x"), rankdir="RL")
-    with pytest.raises(UsageError, match="precision"):
-        draw(parse("x"), precision=18)
+    with pytest.raises(UsageError, match="decimals"):
+        draw(parse("x"), decimals=18)
 
 
 @pytest.mark.parametrize(

@@ -88,7 +88,7 @@ def test_options_reach_the_picture():
         "--rankdir",
         "tb",
         "--no-grad",
-        "--precision",
+        "--decimals",
         "2",
     )
     assert result.returncode == 0, result.stderr
@@ -183,7 +183,7 @@ def test_a_missing_directory(tmp_path):
 def test_an_unknown_format_is_a_usage_error(tmp_path):
     result = run_cli("graph", "x", "-o", "g.jpeg", cwd=tmp_path)
     assert result.returncode == 2
-    assert "cannot tell the format of 'g.jpeg'" in result.stderr
+    assert "-o g.jpeg: the file name must end in .svg, .png, .pdf, .dot or .gv" in result.stderr
     result = run_cli("graph", "x", "-o", "g.svg", "--format", "bmp", cwd=tmp_path)
     assert result.returncode == 2
     assert "unknown --format 'bmp'" in result.stderr
@@ -255,7 +255,9 @@ def test_pictures_without_graphviz_say_how_to_install_it(tmp_path, no_dot, args)
         (["log(x)", "--at", "x=0", "-o", "-"], 1, "log(0) is undefined"),
         (["sqrt(x)", "--at", "x=0", "-o", "-"], 1, "the derivative of sqrt at 0 is not finite"),
         (["x", "-o", "-", "--rankdir", "RL"], 2, "unknown rankdir 'RL'"),
-        (["x", "-o", "-", "--precision", "18"], 2, "--precision"),
+        (["x", "-o", "-", "--decimals", "18"], 2, "--decimals"),
+        # --precision means significant digits everywhere; the picture counts decimals.
+        (["x", "-o", "-", "--precision", "3"], 2, "--precision"),
         (["x", "-o", "-", "--max-nodes", "0"], 2, "--max-nodes"),
     ],
 )
@@ -284,7 +286,7 @@ def test_a_huge_graph_is_refused_with_a_way_out(tmp_path):
 def test_max_nodes_applies_to_every_format(tmp_path):
     result = run_cli("graph", "x*y", "-o", "g.dot", "--max-nodes", "2", cwd=tmp_path)
     assert result.returncode == 2
-    assert "3 values, more than the limit of 2" in result.stderr
+    assert "the expression has more than 2 nodes" in result.stderr
     result = run_cli("graph", "x*y", "-o", "g.dot", "--max-nodes", "3", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
 

@@ -146,7 +146,7 @@ def _long_line_run(args: list[str], head: bytes, filler: bytes, size: int, tail:
 
 
 LIMIT_MESSAGE = (
-    "the line is longer than 16,777,216 characters (raise the limit with --max-line-length N)"
+    "the line is longer than 16,777,216 characters; raise the limit with --max-line-length N"
 )
 
 

@@ -42,9 +42,9 @@ def test_sample_errors():
         sample(parse("log(x)"), "x", -3.0, -1.0, {})
     with pytest.raises(UsageError, match="empty"):
         sample(parse("x"), "x", 1.0, 1.0, {})
-    with pytest.raises(UsageError, match="--wrt y: not a variable"):
+    with pytest.raises(UsageError, match=r"^wrt y: not a variable"):
         sample(parse("x"), "y", 0.0, 1.0, {})
-    with pytest.raises(UsageError, match="--samples"):
+    with pytest.raises(UsageError, match=r"^samples must be between 2"):
         sample(parse("x"), "x", 0.0, 1.0, {}, samples=1)
 
 
@@ -110,7 +110,7 @@ def test_matplotlib_is_imported_only_for_a_plot():
         (["x", "-o", "f.txt"], 2, "-o f.txt: the file name must end in .svg, .png or .pdf"),
         (["x", "--range", "3", "-o", "-"], 2, "bad --range '3': expected LOW:HIGH"),
         (["x", "--range", "a:b", "-o", "-"], 2, "bad --range 'a:b'"),
-        (["x", "--range", "2:1", "-o", "-"], 2, "the range 2:1 is empty"),
+        (["x", "--range", "2:1", "-o", "-"], 2, "--range 2:1 is empty"),
         (["x*y", "-o", "-"], 2, "no value for variable 'y'; add --at y=VALUE"),
         (["3", "-o", "-"], 2, "the expression has no variable to plot against"),
         (["log(x)", "--range", "-3:-1", "-o", "-"], 1, "f is undefined everywhere"),

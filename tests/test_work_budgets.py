@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from autodiff.language.parser import MAX_NODES
 from conftest import run_cli
 
 
@@ -49,10 +50,20 @@ def test_explain_graph_names_the_cli_option_not_a_library_argument(tmp_path) -> 
     )
     assert result.returncode == 2 and result.stdout == "" and not picture.exists()
     assert result.stderr == (
-        "autodiff: error: the graph has 3 values, more than the limit of 2;"
+        "autodiff: error: the expression has more than 2 nodes;"
         " raise the limit with --max-nodes N\n"
     )
-    assert "max_nodes=None" not in result.stderr
+    assert "max_nodes" not in result.stderr
+    # Within the parse limit, past the picture's default (2,500): the layout's limit.
+    wide = "+".join(f"x{k}" for k in range(1300))
+    result = run_cli(
+        "explain", wide, "--at", ",".join(f"x{k}=1" for k in range(1300)), "--graph", str(picture)
+    )
+    assert result.returncode == 2 and not picture.exists()
+    assert result.stderr == (
+        "autodiff: error: the graph has 2599 values, more than the limit of 2500;"
+        " raise the limit with --max-nodes N\n"
+    )
 
 
 @pytest.mark.parametrize("command", ["graph", "explain"])
@@ -62,4 +73,29 @@ def test_the_help_states_the_picture_limit_the_code_applies(command: str) -> Non
     result = run_cli(command, "--help")
     assert result.returncode == 0
     text = " ".join(result.stdout.split())  # the help is wrapped to the terminal
-    assert f"Default: {DEFAULT_MAX_NODES:,} for pictures, none for DOT" in text
+    assert f"Default: {DEFAULT_MAX_NODES:,} for a" in text
+    assert f"{MAX_NODES:,} for DOT text" in text
+
+
+COMMANDS_WITH_EXPR = {
+    "grad": ["--at", "x=1"],
+    "graph": ["--at", "x=1", "-o", "-", "--format", "dot"],
+    "explain": ["--at", "x=1"],
+    "check": ["--at", "x=1"],
+    "plot": ["-o", "-"],
+    "hessian": ["--at", "x=1"],
+    "diff": [],
+}
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS_WITH_EXPR))
+def test_max_nodes_means_one_thing_in_every_command(command: str) -> None:
+    # x*x + x is three nodes: x, x*x and the sum.
+    args = [command, "x*x + x", *COMMANDS_WITH_EXPR[command]]
+    refused = run_cli(*args, "--max-nodes", "2")
+    assert (refused.returncode, refused.stdout) == (2, "")
+    assert refused.stderr == (
+        "autodiff: error: the expression has more than 2 nodes;"
+        " raise the limit with --max-nodes N\n"
+    )
+    assert run_cli(*args, "--max-nodes", "3").returncode == 0

@@ -22,7 +22,7 @@ from ..core.errors import AutodiffError, ExpressionError
 from ..core.safe_text import visible_lines
 from ..render.encoding import spell_what_cannot_be_encoded
 from . import check, diff, explain, grad, graph, hessian, plot
-from .status import ExitStatus, exit_status, replace_closed_streams, silence_stdout
+from .status import ExitStatus, exit_status, replace_closed_streams, silence_stdout, wording
 
 app = typer.Typer(
     name="autodiff",
@@ -88,7 +88,7 @@ def report(error: AutodiffError) -> None:
         print(f"autodiff: syntax error: {visible_lines(error.message)}", file=sys.stderr)
         print(error.pointer(), file=sys.stderr)
     else:
-        print(f"autodiff: error: {visible_lines(str(error))}", file=sys.stderr)
+        print(f"autodiff: error: {visible_lines(wording(error))}", file=sys.stderr)
 
 
 def arrange_arguments(args: Sequence[str], group: Any) -> list[str]:

@@ -7,11 +7,10 @@ from typing import Annotated
 
 import typer
 
-from ..core.errors import MissingValueError
 from ..core.safe_text import visible
 from ..features.check import DEFAULT_RTOL
 from ..features.check import check as check_gradient
-from ..language.parser import parse
+from ..language.parser import MAX_NODES, parse
 from ..render import check as render
 from .common import (
     AtOption,
@@ -21,8 +20,8 @@ from .common import (
     choose_format,
     colour_allowed,
     format_option,
+    max_nodes_option,
     max_work_option,
-    missing_value_hint,
     parse_point,
     stdout_is_terminal,
 )
@@ -64,17 +63,15 @@ def check(
     max_work: Annotated[int, max_work_option(CHECK_MAX_WORK, "variables × values")] = (
         CHECK_MAX_WORK
     ),
+    max_nodes: Annotated[int, max_nodes_option()] = MAX_NODES,
 ) -> None:
     """Compare every partial derivative with finite differences; exit 3 if one disagrees."""
     chosen = choose_format(format, FORMATS)
-    expression = parse(expr)
+    expression = parse(expr, max_nodes)
     checked = len(set(wrt)) if wrt else len(expression.variables)
     check_work("check", checked, len(expression), max_work)
     point = parse_point(at or [])
-    try:
-        result = check_gradient(expression, point, step=step, rtol=rtol, wrt=wrt)
-    except MissingValueError as error:
-        raise missing_value_hint(error) from None
+    result = check_gradient(expression, point, step=step, rtol=rtol, wrt=wrt)
     if chosen == "table":
         render.print_table(
             result, precision, colour=colour_allowed(), terminal=stdout_is_terminal()

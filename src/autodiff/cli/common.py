@@ -10,9 +10,9 @@ from typing import Annotated, Any
 
 import typer
 
-from ..core.errors import AutodiffError, LimitError, MissingValueError, UsageError
+from ..core.errors import AutodiffError, LimitError, UsageError
 from ..core.safe_text import excerpt
-from ..language.parser import constant_value
+from ..language.parser import MAX_NODES, constant_value
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # ASCII digits only, as in the grammar: '٣' or '１' is not a number here either.
@@ -57,10 +57,6 @@ def _number(text: str, part: str) -> float:
     return value
 
 
-def missing_value_hint(error: MissingValueError) -> UsageError:
-    return UsageError(f"{error}; add --at {error.name}=VALUE")
-
-
 def stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
 
@@ -87,14 +83,19 @@ ExprArgument = Annotated[
         metavar="EXPR", help="The expression, e.g. '4*x**2 - 2*x + 5'.", show_default=False
     ),
 ]
-AtOption = Annotated[
-    list[str] | None,
-    typer.Option(
+
+
+def at_option(more: str = "") -> Any:
+    """--at, the point: declared here once; a command may say what else it means there."""
+    return typer.Option(
         "--at",
         metavar="NAME=VALUE",
-        help="A variable's value; repeat it or join several with commas (x=1,y=pi/2).",
-    ),
-]
+        help="A variable's value; repeat it or join several with commas (x=1,y=pi/2)."
+        + (f" {more}" if more else ""),
+    )
+
+
+AtOption = Annotated[list[str] | None, at_option()]
 PrecisionOption = Annotated[
     int,
     typer.Option(
@@ -131,17 +132,26 @@ def check_work(task: str, variables: int, nodes: int, limit: int) -> None:
     if work > limit:
         raise LimitError(
             f"{task} of {variables:,} variables over {nodes:,} values is {work:,} units of work"
-            f" (variables × values), more than the limit of {limit:,};"
-            " raise the limit with --max-work N"
+            f" (variables × values), more than the limit of {limit:,}",
+            "max_work",
         )
 
 
-def picture_nodes_option(what: str) -> Any:
-    """--max-nodes for a picture: the layout's bound (render.graph.DEFAULT_MAX_NODES)."""
+def max_nodes_option(picture: str = "") -> Any:
+    """--max-nodes: the largest expression a command takes, in nodes (values of its graph).
+
+    One meaning in every command; the default is the parser's (MAX_NODES),
+    or the layout's bound (render.graph.DEFAULT_MAX_NODES) for ``picture``.
+    """
+    default = (
+        f"Default: 2,500 for {picture}, {MAX_NODES:,} for DOT text."
+        if picture
+        else f"Default: {MAX_NODES:,}."
+    )
     return typer.Option(
         "--max-nodes",
         metavar="N",
         min=1,
-        help=f"Refuse {what} of more than N values. Default: 2,500 for pictures, none for DOT.",
+        help=f"Refuse an expression of more than N nodes. {default}",
         show_default=False,
     )

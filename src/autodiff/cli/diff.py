@@ -8,8 +8,8 @@ import typer
 
 from ..core.errors import UsageError
 from ..features.derivatives import MAX_CHARS
-from ..language.parser import parse
-from .common import ExprArgument, choose_format
+from ..language.parser import MAX_NODES, parse
+from .common import ExprArgument, choose_format, max_nodes_option
 
 FORMATS = ("plain", "json", "latex")
 
@@ -40,6 +40,7 @@ def diff(
             help="Refuse derivatives that would print more than N characters in all.",
         ),
     ] = MAX_CHARS,
+    max_nodes: Annotated[int, max_nodes_option()] = MAX_NODES,
 ) -> None:
     """Print the derivative of EXPR as a simplified expression (one per variable)."""
     from ..features import derivatives
@@ -49,7 +50,7 @@ def diff(
     from ..render.latex import latex
 
     chosen = choose_format(format or "plain", FORMATS)
-    expression = parse(expr)
+    expression = parse(expr, max_nodes)
     if not expression.variables:
         raise UsageError(f"'{expr}' has no variable to differentiate with respect to")
     found = derivatives.derivatives(expression, wrt or None, order, max_chars)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from ..core.errors import MissingValueError, UsageError
-from ..language.parser import parse
+from ..language.parser import MAX_NODES, parse
 from .common import (
     AtOption,
     ExprArgument,
@@ -17,12 +15,11 @@ from .common import (
     choose_format,
     colour_allowed,
     format_option,
-    missing_value_hint,
+    max_nodes_option,
     parse_point,
-    picture_nodes_option,
     stdout_is_terminal,
 )
-from .output import Target, output_target, write_output
+from .output import Target, format_of, output_target, write_output
 
 FORMATS = ("table", "plain", "json")
 
@@ -42,7 +39,7 @@ def explain(
             show_default=False,
         ),
     ] = None,
-    max_nodes: Annotated[int | None, picture_nodes_option("a --graph picture")] = None,
+    max_nodes: Annotated[int | None, max_nodes_option("a --graph picture")] = None,
     force: ForceOption = False,
 ) -> None:
     """Show the forward pass, every backward step of the chain rule, and the gradient."""
@@ -52,7 +49,7 @@ def explain(
 
     chosen = choose_format(format, FORMATS)
     picture = graph_target(graph, force) if graph is not None else None
-    expression = parse(expr)
+    expression = parse(expr, max_nodes or MAX_NODES)
     if picture is not None:
         from ..render.graph import DEFAULT_MAX_NODES, check_size
 
@@ -60,10 +57,7 @@ def explain(
         limit = max_nodes if max_nodes is not None or dot_text else DEFAULT_MAX_NODES
         check_size(len(expression), limit, "raise the limit with --max-nodes N")
     point = parse_point(at or [])
-    try:
-        trace = trace_of(expression, point)
-    except MissingValueError as error:
-        raise missing_value_hint(error) from None
+    trace = trace_of(expression, point)
     if picture is not None:
         # Drawn and written before anything is printed: if the picture
         # fails, stdout stays empty, as for every error.
@@ -87,10 +81,5 @@ def graph_target(path: str, force: bool) -> tuple[Target, str]:
     """Where --graph goes and in which format; checked before any work."""
     from ..render.graph import FORMATS
 
-    suffix = Path(path).suffix.lower().lstrip(".")
-    if path == "-" or suffix not in FORMATS:
-        raise UsageError(
-            f"--graph {path}: the file name must end in {', '.join('.' + f for f in FORMATS)} "
-            "(stdout holds the trace)"
-        )
-    return output_target(path, force), suffix
+    fmt = format_of(path, FORMATS, option="--graph")
+    return output_target(path, force), fmt

@@ -18,7 +18,7 @@ from typing import Annotated, Any, TextIO
 
 import typer
 
-from ..core.errors import AutodiffError, ExpressionError, MissingValueError, UsageError
+from ..core.errors import AutodiffError, ExpressionError, UnknownVariableError, UsageError
 from ..core.expression import Expression
 from ..core.safe_text import visible_lines
 from ..features.lines import MAX_LINE_LENGTH, LongLine, bounded_lines
@@ -26,13 +26,14 @@ from ..language.parser import MAX_NODES, parse
 from ..render import formats
 from .common import (
     PrecisionOption,
+    at_option,
     choose_format,
     colour_allowed,
     format_option,
-    missing_value_hint,
+    max_nodes_option,
     parse_point,
 )
-from .status import exit_status
+from .status import exit_status, wording
 
 FORMATS = ("table", "plain", "json", "jsonl", "csv", "tsv")
 POINT_FORMATS = ("csv", "tsv", "jsonl")
@@ -49,12 +50,7 @@ def grad(
     ],
     at: Annotated[
         list[str] | None,
-        typer.Option(
-            "--at",
-            metavar="NAME=VALUE",
-            help="A variable's value; repeat it or join several with commas (x=1,y=pi/2). "
-            "With --points: the value where a column is absent or a field empty.",
-        ),
+        at_option("With --points: the value where a column is absent or a field empty."),
     ] = None,
     wrt: Annotated[
         list[str] | None,
@@ -84,10 +80,7 @@ def grad(
             "--order", metavar="N", min=1, help="The N-th derivative (with one --wrt variable)."
         ),
     ] = None,
-    max_nodes: Annotated[
-        int,
-        typer.Option("--max-nodes", metavar="N", min=1, help="Refuse larger expressions."),
-    ] = MAX_NODES,
+    max_nodes: Annotated[int, max_nodes_option()] = MAX_NODES,
     max_line_length: Annotated[
         int,
         typer.Option(
@@ -149,10 +142,7 @@ def _order(
             found = ", ".join(expression.variables) or "none"
             raise UsageError(f"--order needs --wrt NAME to say which variable (variables: {found})")
         names = list(expression.variables)
-    try:
-        value, nth = derivatives.derivative_at(expression, point, names[0], order)
-    except MissingValueError as error:
-        raise missing_value_hint(error) from None
+    value, nth = derivatives.derivative_at(expression, point, names[0], order)
     at_point = {name: point[name] for name in expression.variables}
     record = OrderRecord(expr, at_point, value, names[0], order, nth)
     if chosen == "table":
@@ -166,10 +156,7 @@ def _order(
 def _single(
     expression: Expression, fmt: str, point: dict[str, float], wrt: list[str], precision: int
 ) -> int:
-    try:
-        value, partials = expression.gradient(point)
-    except MissingValueError as error:
-        raise missing_value_hint(error) from None
+    value, partials = expression.gradient(point)
     _check_wrt(expression, wrt)
     if wrt:
         partials = {name: partials[name] for name in dict.fromkeys(wrt)}
@@ -187,8 +174,7 @@ def _single(
 def _check_wrt(expression: Expression, wrt: Iterable[str]) -> None:
     for name in wrt:
         if name not in expression.variables:
-            known = ", ".join(expression.variables) or "none"
-            raise UsageError(f"--wrt {name}: not a variable of the expression (variables: {known})")
+            raise UnknownVariableError(name, expression.variables)
 
 
 # -- streams ----------------------------------------------------------------
@@ -226,8 +212,9 @@ class _Failures:
             print(f"autodiff: line {line}: syntax error: {message}", file=sys.stderr)
             print(error.pointer(), file=sys.stderr)
             return f"syntax error: {error.message} (column {error.column})"
-        print(f"autodiff: line {line}: error: {visible_lines(str(error))}", file=sys.stderr)
-        return str(error)
+        message = wording(error)
+        print(f"autodiff: line {line}: error: {visible_lines(message)}", file=sys.stderr)
+        return message
 
 
 def _expressions(
@@ -256,8 +243,6 @@ def _expressions(
             expression = parse(text, max_nodes)
             at = {name: [point.get(name)] for name in expression.variables}
             v, g = expression.gradient(point)
-        except MissingValueError as error:
-            errors[0] = failures.report(number, missing_value_hint(error))
         except AutodiffError as error:
             errors[0] = failures.report(number, error)
         else:

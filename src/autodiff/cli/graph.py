@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from ..core.engine import Value
-from ..core.errors import MissingValueError, UsageError
 from ..core.expression import Expression
-from ..language.parser import parse
+from ..language.parser import MAX_NODES, parse
 from ..render import graph as render
-from .common import ExprArgument, ForceOption, missing_value_hint, parse_point, picture_nodes_option
-from .output import output_target, write_output
+from .common import ExprArgument, ForceOption, at_option, max_nodes_option, parse_point
+from .output import format_of, output_target, write_output
 
 DOT_FORMATS = ("dot", "gv")
 
@@ -31,14 +29,7 @@ def graph(
             show_default=False,
         ),
     ],
-    at: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--at",
-            metavar="NAME=VALUE",
-            help="A variable's value (repeatable, or x=1,y=2). Without it: the structure alone.",
-        ),
-    ] = None,
+    at: Annotated[list[str] | None, at_option("Without it: the structure alone.")] = None,
     format: Annotated[
         str | None,
         typer.Option(
@@ -56,17 +47,24 @@ def graph(
     no_grad: Annotated[
         bool, typer.Option("--no-grad", help="Show values only, no gradients.")
     ] = False,
-    precision: Annotated[
+    decimals: Annotated[
         int,
-        typer.Option("--precision", metavar="N", min=0, max=17, help="Digits after the point."),
+        typer.Option(
+            "--decimals",
+            metavar="N",
+            min=0,
+            max=17,
+            help="Digits after the point in the picture (--precision, elsewhere, counts"
+            " significant digits).",
+        ),
     ] = 4,
-    max_nodes: Annotated[int | None, picture_nodes_option("graphs")] = None,
+    max_nodes: Annotated[int | None, max_nodes_option("a picture")] = None,
     force: ForceOption = False,
 ) -> None:
     """Draw the computation graph of EXPR: every value, its data and its gradient at --at."""
     target = output_target(output, force)
-    fmt = output_format(output, format)
-    expression = parse(expr)
+    fmt = format_of(output, render.FORMATS, requested=format, on_stdout=render.TEXT_FORMATS)
+    expression = parse(expr, max_nodes or MAX_NODES)
     limit = max_nodes
     if limit is None and fmt not in DOT_FORMATS:
         limit = render.DEFAULT_MAX_NODES
@@ -79,7 +77,7 @@ def graph(
         evaluated(expression, at) if at else expression,
         rankdir=rankdir.upper(),
         grad=not no_grad,
-        precision=precision,
+        decimals=decimals,
         max_nodes=None,
     )
     write_output(target, render.render(drawn, fmt))
@@ -88,33 +86,7 @@ def graph(
         print(f"wrote {target.shown} ({count} value{'' if count == 1 else 's'})", file=sys.stderr)
 
 
-def output_format(output: str, requested: str | None) -> str:
-    """--format, or the output file's extension; SVG on stdout."""
-    if requested is not None:
-        fmt = requested.lower()
-        if fmt not in render.FORMATS:
-            choices = ", ".join(render.FORMATS)
-            raise UsageError(f"unknown --format '{requested}' (choose from {choices})")
-    elif output == "-":
-        fmt = "svg"
-    else:
-        fmt = Path(output).suffix.lower().lstrip(".")
-        if fmt not in render.FORMATS:
-            raise UsageError(
-                f"cannot tell the format of '{output}': name it .svg, .png, .pdf, .dot or .gv,"
-                " or give --format"
-            )
-    if output == "-" and fmt not in render.TEXT_FORMATS:
-        raise UsageError(
-            f"-o - writes text (svg, dot or gv); write {fmt} to a file, as in -o graph.{fmt}"
-        )
-    return fmt
-
-
 def evaluated(expression: Expression, at: list[str]) -> Value:
     """The output Value at the point, after backward(): every node has data and grad."""
     point = parse_point(at)
-    try:
-        return expression.backward(point)[-1]
-    except MissingValueError as error:
-        raise missing_value_hint(error) from None
+    return expression.backward(point)[-1]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from ..core.errors import MissingValueError, UsageError
-from ..language.parser import parse
+from ..core.errors import UsageError
+from ..language.parser import MAX_NODES, parse
 from .common import (
     AtOption,
     ExprArgument,
@@ -14,8 +14,8 @@ from .common import (
     choose_format,
     colour_allowed,
     format_option,
+    max_nodes_option,
     max_work_option,
-    missing_value_hint,
     parse_point,
 )
 
@@ -35,6 +35,7 @@ def hessian(
     max_work: Annotated[
         int, max_work_option(HESSIAN_MAX_WORK, "variables × values")
     ] = HESSIAN_MAX_WORK,
+    max_nodes: Annotated[int, max_nodes_option()] = MAX_NODES,
 ) -> None:
     """Print the value, the gradient and the matrix of second partials of EXPR at --at."""
     # Imported here, not with the module: `autodiff --help` and other commands skip it.
@@ -42,15 +43,12 @@ def hessian(
     from ..render.derivatives import HessianRecord, render_hessian
 
     chosen = choose_format(format, FORMATS)
-    expression = parse(expr)
+    expression = parse(expr, max_nodes)
     if not expression.variables:
         raise UsageError(f"'{expr}' has no variable to differentiate with respect to")
     check_work("the Hessian", len(expression.variables), len(expression), max_work)
     point = parse_point(at or [])
-    try:
-        result = derivatives.hessian(expression, point)
-    except MissingValueError as error:
-        raise missing_value_hint(error) from None
+    result = derivatives.hessian(expression, point)
     at_point = {name: point[name] for name in expression.variables}
     record = HessianRecord(
         expr, at_point, result.variables, result.value, result.grad, result.hessian

@@ -14,11 +14,46 @@ import os
 import stat
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..core.errors import OutputError
-from ..core.safe_text import visible
+from ..core.errors import OutputError, UsageError
+from ..core.safe_text import excerpt, visible
+
+
+def format_of(
+    path: str,
+    formats: Sequence[str],
+    *,
+    option: str = "-o",
+    requested: str | None = None,
+    on_stdout: Sequence[str] = (),
+) -> str:
+    """The format to write ``path`` in: ``requested`` (--format), else its extension.
+
+    ``on_stdout``: the formats ``-`` (stdout) may take, the first by default;
+    none, and ``-`` is refused. The one place a file name becomes a format.
+    """
+    if requested is not None:
+        fmt = requested.lower()
+        if fmt not in formats:
+            raise UsageError(f"unknown --format '{requested}' (choose from {', '.join(formats)})")
+    elif path == "-" and on_stdout:
+        fmt = on_stdout[0]
+    else:
+        fmt = Path(path).suffix.lower().lstrip(".")
+        if path == "-" or fmt not in formats:
+            endings = [f".{f}" for f in formats]
+            listed = ", ".join(endings[:-1]) + f" or {endings[-1]}"
+            hint = " (stdout holds the output)" if path == "-" else ""
+            raise UsageError(f"{option} {excerpt(path)}: the file name must end in {listed}{hint}")
+    if path == "-" and fmt not in on_stdout:
+        raise UsageError(
+            f"{option} - writes text ({', '.join(on_stdout)}); write {fmt} to a file,"
+            f" as in {option} out.{fmt}"
+        )
+    return fmt
 
 
 @dataclass(frozen=True)

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from ..core.errors import AutodiffError, MissingValueError, UsageError
+from ..core.errors import AutodiffError, UsageError
 from ..core.safe_text import excerpt
 from ..features.curve import DEFAULT_SAMPLES, sample
-from ..language.parser import constant_value, parse
-from .common import ExprArgument, ForceOption, missing_value_hint, parse_point
-from .output import output_target, write_output
+from ..language.parser import MAX_NODES, constant_value, parse
+from .common import ExprArgument, ForceOption, at_option, max_nodes_option, parse_point
+from .output import format_of, output_target, write_output
 
 
 def plot(
@@ -34,14 +33,7 @@ def plot(
             "--wrt", metavar="NAME", help="The variable along the x axis. Default: the first one."
         ),
     ] = None,
-    at: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--at",
-            metavar="NAME=VALUE",
-            help="Values for the other variables; repeat it or join with commas.",
-        ),
-    ] = None,
+    at: Annotated[list[str] | None, at_option("Here: the variables other than --wrt.")] = None,
     range_: Annotated[
         str,
         typer.Option("--range", metavar="LOW:HIGH", help="The interval, e.g. -10:10 or -pi:pi."),
@@ -50,32 +42,21 @@ def plot(
         int, typer.Option("--samples", metavar="N", help="How many evenly spaced points.")
     ] = DEFAULT_SAMPLES,
     force: ForceOption = False,
+    max_nodes: Annotated[int, max_nodes_option()] = MAX_NODES,
 ) -> None:
     """Plot EXPR and its derivative over --range; undefined points are gaps."""
-    fmt = output_format(output)
+    fmt = format_of(output, ("svg", "png", "pdf"), on_stdout=("svg",))
     # Fail before any work when the file cannot go where it should.
     target = output_target(output, force)
     low, high = parse_range(range_)
-    expression = parse(expr)
+    expression = parse(expr, max_nodes)
     if not expression.variables:
         raise UsageError("the expression has no variable to plot against")
     point = parse_point(at or [])
-    try:
-        curve = sample(expression, wrt or expression.variables[0], low, high, point, samples)
-    except MissingValueError as error:
-        raise missing_value_hint(error) from None
+    curve = sample(expression, wrt or expression.variables[0], low, high, point, samples)
     from ..render.plot import draw
 
     write_output(target, draw(curve, fmt))
-
-
-def output_format(output: str) -> str:
-    if output == "-":
-        return "svg"
-    suffix = Path(output).suffix.lower().lstrip(".")
-    if suffix not in ("svg", "png", "pdf"):
-        raise UsageError(f"-o {output}: the file name must end in .svg, .png or .pdf")
-    return suffix
 
 
 def parse_range(text: str) -> tuple[float, float]:

@@ -12,7 +12,8 @@ import os
 import sys
 from enum import IntEnum
 
-from ..core.errors import AutodiffError, ExpressionError, UsageError
+from ..core.errors import AutodiffError, ExpressionError, MissingValueError, UsageError
+from ..core.safe_text import excerpt
 
 
 class ExitStatus(IntEnum):
@@ -23,6 +24,19 @@ class ExitStatus(IntEnum):
     INTERRUPTED = 130  # 128 + SIGINT
     BROKEN_PIPE = 141  # 128 + SIGPIPE: what `set -o pipefail` expects of `cat`, `seq`
     TERMINATED = 143  # 128 + SIGTERM
+
+
+def wording(error: AutodiffError) -> str:
+    """What the command line says for ``error``: the library's message, with
+    the option that sets a parameter where the library names the parameter,
+    and how to give a missing value."""
+    if isinstance(error, MissingValueError):
+        name = excerpt(error.name)
+        hint = "add the column or --at" if error.columns is not None else "add --at"
+        return f"{error}; {hint} {name}=VALUE"
+    if isinstance(error, UsageError) and error.parameter:
+        return error.for_option("--" + error.parameter.replace("_", "-"))
+    return str(error)
 
 
 def exit_status(error: AutodiffError) -> ExitStatus:

@@ -53,19 +53,66 @@ class ExpressionError(AutodiffError):
 
 
 class UsageError(AutodiffError):
-    """The call is incomplete or malformed: a missing value, a bad option."""
+    """The call is incomplete or malformed: a missing value, a bad argument.
+
+    When one argument is at fault, ``parameter`` names it as the library does
+    (``wrt``, ``step``, ``max_nodes``) and ``detail`` says what is wrong with
+    it; the message reads ``step must be positive``. The command line words
+    the same error with its own option (``--step must be positive``): only
+    the command line speaks of flags.
+    """
+
+    def __init__(self, message: str, *, parameter: str = "", detail: str = "") -> None:
+        super().__init__(message)
+        self.parameter = parameter
+        self.detail = detail
+
+    @classmethod
+    def argument(cls, parameter: str, detail: str) -> UsageError:
+        return cls(f"{parameter} {detail}", parameter=parameter, detail=detail)
+
+    def for_option(self, option: str) -> str:
+        """The message, the parameter named as the option ``option`` that sets it."""
+        return f"{option} {self.detail}" if self.parameter else str(self)
+
+
+class UnknownVariableError(UsageError):
+    """A name given as a variable (``wrt``) is not one of the expression's."""
+
+    def __init__(self, name: str, known: Sequence[str], parameter: str = "wrt") -> None:
+        listed = ", ".join(known) or "none"
+        detail = f"{excerpt(name)}: not a variable of the expression (variables: {listed})"
+        super().__init__(f"{parameter} {detail}", parameter=parameter, detail=detail)
+        self.name = name
+        self.known = tuple(known)
 
 
 class MissingValueError(UsageError):
-    """A variable of the expression has no value at the point."""
+    """A variable of the expression has no value at the point.
 
-    def __init__(self, name: str) -> None:
-        super().__init__(f"no value for variable '{excerpt(name)}'")
+    ``columns``: the point came from a table with these columns, none of them the name.
+    """
+
+    def __init__(self, name: str, columns: Sequence[str] | None = None) -> None:
+        message = f"no value for variable '{excerpt(name)}'"
+        if columns is not None:
+            message += (
+                f": the points have no column '{excerpt(name)}' (columns: {', '.join(columns)})"
+            )
+        super().__init__(message)
         self.name = name
+        self.columns = None if columns is None else tuple(columns)
 
 
 class LimitError(UsageError):
-    """The input is larger than a configured limit."""
+    """The input is larger than a configured limit; ``parameter`` raises it."""
+
+    def __init__(self, detail: str, parameter: str = "") -> None:
+        message = f"{detail}; raise the limit with {parameter}=N" if parameter else detail
+        super().__init__(message, parameter=parameter, detail=detail)
+
+    def for_option(self, option: str) -> str:
+        return f"{self.detail}; raise the limit with {option} N" if self.parameter else str(self)
 
 
 class OutputError(AutodiffError):

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ..core.engine import Value
-from ..core.errors import EvaluationError, UsageError, format_number
+from ..core.errors import EvaluationError, UnknownVariableError, UsageError, format_number
 from ..core.expression import Expression
 
 EPS = sys.float_info.epsilon
@@ -93,16 +93,15 @@ def check(
     that partial undetermined.
     """
     if step is not None and not (step > 0.0 and step < float("inf")):
-        raise UsageError(f"--step must be a positive number, got {format_number(step)}")
+        raise UsageError.argument("step", f"must be a positive number, got {format_number(step)}")
     if not (rtol >= 0.0 and rtol < float("inf")):
-        raise UsageError(f"--rtol must be a number >= 0, got {format_number(rtol)}")
+        raise UsageError.argument("rtol", f"must be a number >= 0, got {format_number(rtol)}")
     values = expression.backward(point)
     grad = {s.name: v.grad for s, v in zip(expression.steps, values, strict=True) if s.is_variable}
     names = list(dict.fromkeys(wrt)) if wrt is not None else list(grad)
     for name in names:
         if name not in grad:
-            known = ", ".join(expression.variables) or "none"
-            raise UsageError(f"--wrt {name}: not a variable of the expression (variables: {known})")
+            raise UnknownVariableError(name, expression.variables)
     at = {name: float(point[name]) for name in expression.variables}
     rounding = _rounding_scale(values)
     partials = tuple(

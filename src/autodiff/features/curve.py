@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..core.errors import EvaluationError, UsageError, format_number
+from ..core.errors import EvaluationError, UnknownVariableError, UsageError, format_number
 from ..core.expression import Expression
 
 DEFAULT_SAMPLES = 400
@@ -41,15 +41,16 @@ def sample(
     import numpy as np
 
     if wrt not in expression.variables:
-        known = ", ".join(expression.variables) or "none"
-        raise UsageError(f"--wrt {wrt}: not a variable of the expression (variables: {known})")
+        raise UnknownVariableError(wrt, expression.variables)
     if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        a, b = format_number(low), format_number(high)
         raise UsageError(
-            f"the range {format_number(low)}:{format_number(high)} is empty: "
-            "write LOW:HIGH with LOW < HIGH"
+            f"the interval from low={a} to high={b} is empty: low must be less than high",
+            parameter="range",
+            detail=f"{a}:{b} is empty: write LOW:HIGH with LOW < HIGH",
         )
     if not 2 <= samples <= MAX_SAMPLES:
-        raise UsageError(f"--samples must be between 2 and {MAX_SAMPLES}, got {samples}")
+        raise UsageError.argument("samples", f"must be between 2 and {MAX_SAMPLES}, got {samples}")
     x = np.linspace(low, high, samples)
     # A missing value raises MissingValueError from here, as for one point.
     value, grads = expression.gradient({**point, wrt: x})

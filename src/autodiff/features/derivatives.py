@@ -26,7 +26,13 @@ from typing import Any, TypeVar
 
 from ..core import ops
 from ..core.engine import Value, apply, paused_gc, topological_order
-from ..core.errors import EvaluationError, LimitError, UsageError, format_number
+from ..core.errors import (
+    EvaluationError,
+    LimitError,
+    UnknownVariableError,
+    UsageError,
+    format_number,
+)
 from ..core.expression import Expression
 from ..core.program import Step, prune
 
@@ -99,8 +105,7 @@ def _leaves(expression: Expression, values: Sequence[Value]) -> dict[str, Value]
 
 def _check_variable(expression: Expression, name: str) -> None:
     if name not in expression.variables:
-        known = ", ".join(expression.variables) or "none"
-        raise UsageError(f"--wrt {name}: not a variable of the expression (variables: {known})")
+        raise UnknownVariableError(name, expression.variables)
 
 
 def _finite(x: Any, what: str) -> float:
@@ -275,8 +280,8 @@ def _formulas(
     if max_chars is not None and size > max_chars:
         # The estimate itself is not shown: a deep expression's can have hundreds of digits.
         raise LimitError(
-            f"the derivatives of order {order} would print more than {max_chars:,} characters;"
-            " raise the limit with --max-chars N"
+            f"the derivatives of order {order} would print more than {max_chars:,} characters",
+            "max_chars",
         )
     printed: dict[str, Expression] = {}
     for names in groups.values():
@@ -366,8 +371,8 @@ class Algebra:
         self.steps += steps
         if self.max_steps is not None and self.steps > self.max_steps:
             raise LimitError(
-                f"simplifying the derivatives takes more than {self.max_steps:,} steps;"
-                " raise the limit with --max-chars N"
+                f"simplifying the derivatives takes more than {self.max_steps:,} steps",
+                "max_chars",
             )
 
     def _intern(self, node: Node) -> int:

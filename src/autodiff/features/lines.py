@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from functools import partial
 from typing import TextIO
 
-from ..core.errors import UsageError
+from ..core.errors import LimitError, UsageError
 
 # Characters in one input line, its line end not counted (--max-line-length):
 # a longer line is an error record, found without holding more than this.
@@ -23,6 +23,10 @@ class RecordError(UsageError):
     """One record of a stream cannot be read: it is reported, and the stream goes on."""
 
 
+class LineTooLong(LimitError, RecordError):
+    """The record of a line past the limit: the stream goes on."""
+
+
 class LongLine:
     """An input line longer than the limit: it was skipped, not kept."""
 
@@ -30,10 +34,7 @@ class LongLine:
         self.limit = limit
 
     def error(self) -> RecordError:
-        return RecordError(
-            f"the line is longer than {self.limit:,} characters"
-            " (raise the limit with --max-line-length N)"
-        )
+        return LineTooLong(f"the line is longer than {self.limit:,} characters", "max_line_length")
 
 
 def bounded_lines(stream: TextIO, limit: int, name: str) -> Iterator[str | LongLine]:

@@ -22,7 +22,7 @@ from typing import Any, Literal, TextIO
 
 import numpy as np
 
-from ..core.errors import AutodiffError, EvaluationError, UsageError
+from ..core.errors import AutodiffError, EvaluationError, MissingValueError, UsageError
 from ..core.expression import Expression
 from ..core.safe_text import excerpt
 from .lines import MAX_LINE_LENGTH, LongLine, RecordError, bounded_lines
@@ -76,8 +76,8 @@ def format_for(path: str, requested: str | None) -> str:
     else "auto": the reader looks at the first line."""
     if requested is not None:
         if requested not in FORMATS:
-            raise UsageError(
-                f"unknown --points-format '{requested}' (choose from {', '.join(FORMATS)})"
+            raise UsageError.argument(
+                "points_format", f"'{requested}' is not a format (choose from {', '.join(FORMATS)})"
             )
         return requested
     lowered = path.lower()
@@ -388,10 +388,7 @@ class PointReader:
             return  # records may differ in their keys: each one is checked
         for name in self.variables:
             if name not in self.columns and name not in self.defaults:
-                raise UsageError(
-                    f"no value for variable '{name}': the points have no column '{name}'"
-                    f" (columns: {', '.join(self.columns)}); add the column or --at {name}=VALUE"
-                )
+                raise MissingValueError(name, self.columns)
 
 
 class _NotJson(ValueError):

@@ -82,10 +82,7 @@ class _Builder:
 
     def _check_size(self) -> None:
         if self.max_nodes is not None and len(self.steps) >= self.max_nodes:
-            raise LimitError(
-                f"the expression has more than {self.max_nodes:,} nodes, the limit;"
-                " raise it with --max-nodes N"
-            )
+            raise LimitError(f"the expression has more than {self.max_nodes:,} nodes", "max_nodes")
 
     def _error(self, message: str, token: Token) -> ExpressionError:
         return ExpressionError(message, self.text, token.column or 1, token.line or 1)
@@ -289,7 +286,7 @@ class _Parser:
 
 
 _CHARACTER_HINTS = {
-    "=": "assignments are not part of the language; give values with --at NAME=VALUE",
+    "=": "assignments are not part of the language; variables take their values from the point",
     ";": "write one expression at a time",
     '"': "strings are not part of the language",
     "'": "strings are not part of the language",

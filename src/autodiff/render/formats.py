@@ -112,7 +112,7 @@ class DelimitedWriter(StreamWriter):
             # A header with one name twice reads back wrong in every CSV tool.
             raise UsageError(
                 f"the input column '{excerpt(clash)}' has the name of an output column"
-                f" ({', '.join(results)}); rename it, or use --format jsonl"
+                f" ({', '.join(results)}); rename it, or write JSON Lines"
             )
         self.out.write(rows_text([[*self.columns, *results]], delimiter))
 

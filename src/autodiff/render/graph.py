@@ -151,7 +151,7 @@ def draw(
     *,
     rankdir: str = "LR",
     grad: bool = True,
-    precision: int = 4,
+    decimals: int = 4,
     max_nodes: int | None = DEFAULT_MAX_NODES,
 ) -> graphviz.Digraph:
     """The graph of a Value (data and grad on every node) or an Expression (labels only).
@@ -161,8 +161,8 @@ def draw(
     """
     if rankdir not in RANKDIRS:
         raise UsageError(f"unknown rankdir '{rankdir}' (choose from {', '.join(RANKDIRS)})")
-    if not 0 <= precision <= 17:
-        raise UsageError(f"precision {precision} is out of range (0 to 17 digits)")
+    if not 0 <= decimals <= 17:
+        raise UsageError.argument("decimals", f"must be between 0 and 17, got {decimals}")
     import graphviz  # here, not at the top: every command would pay for it at start-up
 
     nodes = nodes_of(graph)
@@ -182,9 +182,9 @@ def draw(
     for i, node in enumerate(nodes):
         fields = [escape_label(labels[i], record=True)]
         if node.data is not None:
-            fields.append(f"data {number(node.data, precision)}")
+            fields.append(f"data {number(node.data, decimals)}")
             if grad and not node.constant:
-                fields.append(f"grad {number(node.grad, precision)}")
+                fields.append(f"grad {number(node.grad, decimals)}")
         if i == last:
             style = OUTPUT_STYLE
         elif node.constant:
@@ -247,8 +247,9 @@ def far_uses(nodes: Sequence[Node]) -> set[tuple[int, int]]:
     return {(i, k) for i, k, span in spans if span > MAX_SPAN}
 
 
-def number(x: Any, precision: int) -> str:
-    """Fixed-point with ``precision`` decimals, or exponent notation where that would hide it."""
+def number(x: Any, decimals: int) -> str:
+    """Fixed-point with ``decimals`` digits after the point, or exponent notation
+    where that would hide it."""
     if isinstance(x, Value):  # a gradient of backward(create_graph=True)
         x = x.data
     try:
@@ -261,9 +262,9 @@ def number(x: Any, precision: int) -> str:
     magnitude = abs(x)
     if x != x or magnitude == float("inf"):
         return repr(x)
-    if magnitude >= 1e9 or (magnitude and magnitude < 0.5 * 10.0**-precision):
-        return f"{x:.{precision}e}"
-    return f"{x:.{precision}f}"
+    if magnitude >= 1e9 or (magnitude and magnitude < 0.5 * 10.0**-decimals):
+        return f"{x:.{decimals}e}"
+    return f"{x:.{decimals}f}"
 
 
 _SPECIAL = re.compile(r'(["\\])')
