@@ -2,12 +2,14 @@
 
 Each command lives in a module of its own; this module builds the app, reads
 the command line so that expressions are never mistaken for options, and is
-the one place where library errors become messages and exit codes.
+the one place where library errors become messages and exit codes. Only the
+command that runs is imported and built (all of them for the overview help).
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 import sys
 import traceback
@@ -21,7 +23,6 @@ from .._version import __version__
 from ..core.errors import AutodiffError, ExpressionError
 from ..core.safe_text import visible_lines
 from ..render.encoding import spell_what_cannot_be_encoded
-from . import check, diff, explain, grad, graph, hessian, plot
 from .status import ExitStatus, exit_status, replace_closed_streams, silence_stdout, wording
 
 app = typer.Typer(
@@ -55,9 +56,16 @@ def _ends_quietly(command: Callable[..., None]) -> Callable[..., None]:
     return run
 
 
-for _module in (grad, graph, explain, check, plot, hessian, diff):
-    _name = _module.__name__.rsplit(".", 1)[-1]
-    app.command(_name, no_args_is_help=True)(_ends_quietly(getattr(_module, _name)))
+# Each command is the function of its name in the module of its name, in
+# the order `autodiff --help` lists them. Importing the seven and letting
+# typer build all seven took a third of a short run's start-up.
+COMMANDS = ("grad", "graph", "explain", "check", "plot", "hessian", "diff")
+
+
+def _register(names: Sequence[str]) -> None:
+    for name in names:
+        module = importlib.import_module(f".{name}", __name__)
+        app.command(name, no_args_is_help=True)(_ends_quietly(getattr(module, name)))
 
 
 def _show_version(value: bool) -> None:
@@ -176,15 +184,30 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 @functools.cache
-def _group() -> Any:
-    # Built once per process: typer reads every command's signature and
-    # annotations to build it (27 ms), which repeated calls of main() (the
-    # in-process fuzzers, a notebook) would otherwise pay each time.
+def _group(command: str | None) -> Any:
+    """The click group, with only ``command`` in it when that names one.
+
+    Built once per process and command: typer reads each command's signature
+    and annotations (4 ms a command), which repeated calls of main() (the
+    in-process fuzzers, a notebook) would otherwise pay each time.
+    """
+    app.registered_commands.clear()
+    _register([command] if command in COMMANDS else COMMANDS)
     return typer.main.get_command(app)
 
 
+def _command_name(args: Sequence[str]) -> str | None:
+    """The command the arguments run: the first that is not an option of the app."""
+    for arg in args:
+        if not arg.startswith("-"):
+            return arg
+        if arg == "--":
+            return None
+    return None
+
+
 def _run(args: list[str]) -> None:
-    group = _group()
+    group = _group(_command_name(args))
     try:
         group.main(arrange_arguments(args, group), prog_name="autodiff")
     except AutodiffError as error:

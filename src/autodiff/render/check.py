@@ -8,7 +8,7 @@ from dataclasses import asdict
 from ..core.errors import format_number
 from ..core.safe_text import visible
 from ..features.check import CheckResult, PartialCheck
-from .terminal import console, title
+from .terminal import console, rounded, title
 
 # Plain text: a header, then one row per variable; floats round-trip (repr).
 PLAIN_HEADER = (
@@ -64,7 +64,7 @@ def json_text(result: CheckResult) -> str:
 
 
 def _rounded(x: float | None, precision: int) -> str:
-    return "-" if x is None else f"{x + 0.0:.{precision}g}"
+    return "-" if x is None else rounded(x, precision)
 
 
 # The table: one row per quantity, one column per variable.

@@ -8,6 +8,7 @@ from dataclasses import asdict
 
 from ..features.explain import Edge, Trace
 from . import terminal
+from .terminal import rounded
 
 FORWARD_TITLE = "forward pass: each node after its inputs"
 BACKWARD_TITLE = (
@@ -15,11 +16,6 @@ BACKWARD_TITLE = (
 )
 FORWARD_HEADER = ("node", "definition", "value", "expression")
 BACKWARD_HEADER = ("edge", "local derivative", "upstream", "product", "gradient of the input")
-
-
-def number(x: float, precision: int) -> str:
-    """Rounded for the eye; -0.0 shows as 0, which is what a reader expects."""
-    return f"{x + 0.0:.{precision}g}"
 
 
 def title(trace: Trace) -> str:
@@ -34,7 +30,7 @@ def forward_rows(trace: Trace, precision: int) -> list[tuple[str, ...]]:
             (
                 node.name,
                 node.op if leaf else node.definition,
-                number(node.value, precision),
+                rounded(node.value, precision),
                 "" if leaf else node.expression,
             )
         )
@@ -43,7 +39,7 @@ def forward_rows(trace: Trace, precision: int) -> list[tuple[str, ...]]:
 
 def local_text(edge: Edge, precision: int) -> str:
     """``d tanh(n9)/dn9 = 1 - tanh(n9)**2 = 0.5``; a formula that is a number stands alone."""
-    value = number(edge.local, precision)
+    value = rounded(edge.local, precision)
     if edge.formula == value:
         return f"{edge.derivative} = {edge.formula}"
     return f"{edge.derivative} = {edge.formula} = {value}"
@@ -53,10 +49,10 @@ def gradient_text(edge: Edge, precision: int) -> str:
     """``x = 3`` the first time an input is reached, ``x now 6 (+= 3)`` after."""
     if edge.accumulated:
         return (
-            f"{edge.input} now {number(edge.grad, precision)} "
-            f"(+= {number(edge.product, precision)})"
+            f"{edge.input} now {rounded(edge.grad, precision)} "
+            f"(+= {rounded(edge.product, precision)})"
         )
-    return f"{edge.input} = {number(edge.grad, precision)}"
+    return f"{edge.input} = {rounded(edge.grad, precision)}"
 
 
 def backward_rows(trace: Trace, precision: int) -> list[tuple[str, ...]]:
@@ -64,8 +60,8 @@ def backward_rows(trace: Trace, precision: int) -> list[tuple[str, ...]]:
         (
             f"{edge.node} → {edge.input}",
             local_text(edge, precision),
-            number(edge.upstream, precision),
-            number(edge.product, precision),
+            rounded(edge.upstream, precision),
+            rounded(edge.product, precision),
             gradient_text(edge, precision),
         )
         for edge in trace.backward
@@ -73,7 +69,7 @@ def backward_rows(trace: Trace, precision: int) -> list[tuple[str, ...]]:
 
 
 def grad_rows(trace: Trace, precision: int) -> list[tuple[str, ...]]:
-    return [(f"∂f/∂{name}", number(g, precision)) for name, g in trace.grad.items()]
+    return [(f"∂f/∂{name}", rounded(g, precision)) for name, g in trace.grad.items()]
 
 
 def columns(rows: Sequence[Sequence[str]], indent: str = "  ") -> list[str]:

@@ -291,7 +291,9 @@ class TableWriter(StreamWriter):
         self.rows, self.failed = [], False
 
     def _number(self, x: float | None, failed: bool) -> str:
-        return "" if x is None or failed else f"{x:.{self.precision}g}"
+        from .terminal import rounded
+
+        return "" if x is None or failed else rounded(x, self.precision)
 
 
 def stream_writer(

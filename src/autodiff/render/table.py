@@ -7,11 +7,7 @@ from rich.table import Table
 
 from ..core.safe_text import visible
 from .formats import GradRecord
-from .terminal import console, title
-
-
-def rounded(x: float, precision: int) -> str:
-    return f"{x:.{precision}g}"
+from .terminal import console, rounded, title
 
 
 def print_grad_table(record: GradRecord, precision: int, colour: bool) -> None:

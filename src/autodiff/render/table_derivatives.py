@@ -6,8 +6,7 @@ from rich import box
 from rich.table import Table
 
 from .derivatives import HessianRecord, OrderRecord, pretty_label
-from .table import rounded
-from .terminal import console, title
+from .terminal import console, rounded, title
 
 
 def _table(expr: str, at: dict[str, float], colour: bool, header: bool = False) -> Table:

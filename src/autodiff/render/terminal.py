@@ -17,6 +17,12 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 
+def rounded(x: float, precision: int) -> str:
+    """``x`` to ``precision`` significant digits, for the eye; -0.0 shows as 0,
+    which is what a reader expects. The one rounding of every table and text."""
+    return f"{x + 0.0:.{precision}g}"
+
+
 def point_text(at: dict[str, float]) -> str:
     return ", ".join(f"{n} = {format_number(v)}" for n, v in at.items())
 
