@@ -273,7 +273,7 @@ def test_cli_the_backward_rows_name_each_edge():
 def test_a_long_trace_at_a_terminal_is_drawn_whole_and_a_short_one_folded():
     # Past FOLDED_ROWS rows rich's layout took minutes (100k nodes: 145 s);
     # the grid draws one line per row at the table's natural width.
-    from autodiff.render.explain import FOLDED_ROWS
+    from autodiff.render.table import FOLDED_ROWS
 
     terms = FOLDED_ROWS // 2
     long_expr = "+".join(f"x*{k}" for k in range(terms))

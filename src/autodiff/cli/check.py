@@ -11,7 +11,7 @@ from ..core.safe_text import visible
 from ..features.check import DEFAULT_RTOL
 from ..features.check import check as check_gradient
 from ..language.parser import MAX_NODES, parse
-from ..render import check as render
+from ..render import formats
 from .common import (
     AtOption,
     ExprArgument,
@@ -73,14 +73,14 @@ def check(
     point = parse_point(at or [])
     result = check_gradient(expression, point, step=step, rtol=rtol, wrt=wrt)
     if chosen == "table":
-        render.print_table(
-            result, precision, colour=colour_allowed(), terminal=stdout_is_terminal()
-        )
+        from ..render.table import print_check_table
+
+        print_check_table(result, precision, colour=colour_allowed(), terminal=stdout_is_terminal())
     elif chosen == "json":
-        print(render.json_text(result), end="")
+        print(formats.check_json(result), end="")
     else:
-        print(render.plain(result), end="")
-    failed = render.disagreements(result)
+        print(formats.check_plain(result), end="")
+    failed = result.disagreements
     if failed:
         sys.stdout.flush()
         for p in failed:

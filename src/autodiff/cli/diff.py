@@ -46,7 +46,7 @@ def diff(
     from ..features import derivatives
 
     # Imported here, not with the module: `autodiff --help` and other commands skip them.
-    from ..render.derivatives import Formula, render_formulas
+    from ..render.formats import Formula, render_formulas
     from ..render.latex import latex
 
     chosen = choose_format(format or "plain", FORMATS)

@@ -45,7 +45,7 @@ def explain(
     """Show the forward pass, every backward step of the chain rule, and the gradient."""
     # Imported here, not with the module: `autodiff --help` and other commands skip it.
     from ..features.explain import explain as trace_of
-    from ..render import explain as render
+    from ..render import formats
 
     chosen = choose_format(format, FORMATS)
     picture = graph_target(graph, force) if graph is not None else None
@@ -68,13 +68,15 @@ def explain(
         path, fmt = picture
         write_output(path, render_graph(draw(trace.graph, max_nodes=None), fmt))
     if chosen == "table":
-        render.print_table(
+        from ..render.table import print_trace_table
+
+        print_trace_table(
             trace, precision, colour=colour_allowed(), on_terminal=stdout_is_terminal()
         )
     elif chosen == "json":
-        print(render.json_text(trace), end="")
+        print(formats.trace_json(trace), end="")
     else:
-        print(render.plain(trace, precision), end="")
+        print(formats.trace_plain(trace, precision), end="")
 
 
 def graph_target(path: str, force: bool) -> tuple[Target, str]:

@@ -21,6 +21,7 @@ import typer
 from ..core.errors import AutodiffError, ExpressionError, UnknownVariableError, UsageError
 from ..core.expression import Expression
 from ..core.safe_text import visible_lines
+from ..features.gradient import gradient_at
 from ..features.lines import MAX_LINE_LENGTH, LongLine, bounded_lines
 from ..language.parser import MAX_NODES, parse
 from ..render import formats
@@ -129,7 +130,7 @@ def _order(
     """``autodiff grad --order N``: the N-th derivative with respect to one variable."""
     # Imported here, not with the module: `autodiff --help` and other commands skip it.
     from ..features import derivatives
-    from ..render.derivatives import OrderRecord, render_order
+    from ..render.formats import OrderRecord, render_order
 
     names = list(dict.fromkeys(wrt))
     if len(names) > 1:
@@ -146,7 +147,7 @@ def _order(
     at_point = {name: point[name] for name in expression.variables}
     record = OrderRecord(expr, at_point, value, names[0], order, nth)
     if chosen == "table":
-        from ..render.table_derivatives import print_order_table
+        from ..render.table import print_order_table
 
         print_order_table(record, precision, colour=colour_allowed())
     else:
@@ -156,18 +157,13 @@ def _order(
 def _single(
     expression: Expression, fmt: str, point: dict[str, float], wrt: list[str], precision: int
 ) -> int:
-    value, partials = expression.gradient(point)
-    _check_wrt(expression, wrt)
-    if wrt:
-        partials = {name: partials[name] for name in dict.fromkeys(wrt)}
-    at_point = {name: point[name] for name in expression.variables}
-    record = formats.GradRecord(expression.text, at_point, value, partials)
+    result = gradient_at(expression, point, wrt)
     if fmt == "table":
         from ..render.table import print_grad_table
 
-        print_grad_table(record, precision, colour=colour_allowed())
+        print_grad_table(result, precision, colour=colour_allowed())
     else:
-        print(formats.render(record, fmt), end="")
+        print(formats.render(result, fmt), end="")
     return 0
 
 

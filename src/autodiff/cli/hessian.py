@@ -40,7 +40,7 @@ def hessian(
     """Print the value, the gradient and the matrix of second partials of EXPR at --at."""
     # Imported here, not with the module: `autodiff --help` and other commands skip it.
     from ..features import derivatives
-    from ..render.derivatives import HessianRecord, render_hessian
+    from ..render.formats import HessianRecord, render_hessian
 
     chosen = choose_format(format, FORMATS)
     expression = parse(expr, max_nodes)
@@ -54,7 +54,7 @@ def hessian(
         expr, at_point, result.variables, result.value, result.grad, result.hessian
     )
     if chosen == "table":
-        from ..render.table_derivatives import print_hessian_table
+        from ..render.table import print_hessian_table
 
         print_hessian_table(record, precision, colour=colour_allowed())
     else:

@@ -71,7 +71,11 @@ class CheckResult:
 
     @property
     def ok(self) -> bool:
-        return all(p.status != "disagree" for p in self.partials)
+        return not self.disagreements
+
+    @property
+    def disagreements(self) -> list[PartialCheck]:
+        return [p for p in self.partials if p.status == "disagree"]
 
 
 def default_step(x: float) -> float:

@@ -1,31 +1,30 @@
-"""Plain text, JSON, CSV and TSV for results, one at a time or as a stream of records.
+"""Every result as plain text, JSON, CSV or TSV, one at a time or as a stream of records.
 
-Floats round-trip (repr); JSON never holds NaN or Infinity.
+For pipes and scripts: floats round-trip (repr); JSON never holds NaN or
+Infinity. Sections: the gradient, higher derivatives and formulas, a check,
+the explain trace, then streams. Tables for people are in table.py.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TextIO
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, TextIO
 
 from ..core.errors import UsageError
 from ..core.safe_text import excerpt
+from . import terminal
 from .delimited import needs_quoting, rows_text
+from .terminal import rounded
+
+if TYPE_CHECKING:  # grad's start-up loads this module: the features it renders load only with them
+    from ..features.check import CheckResult
+    from ..features.explain import Edge, Trace
+    from ..features.gradient import Gradient
 
 
-@dataclass(frozen=True)
-class GradRecord:
-    """One evaluated expression: the point, the value and the partials."""
-
-    expr: str
-    at: dict[str, float]
-    value: float
-    grad: dict[str, float]
-
-
-def render(record: GradRecord, fmt: str) -> str:
+def render(record: Gradient, fmt: str) -> str:
     if fmt == "plain":
         return plain(record)
     if fmt in ("json", "jsonl"):
@@ -35,26 +34,324 @@ def render(record: GradRecord, fmt: str) -> str:
     raise ValueError(f"no such format: {fmt}")
 
 
-def plain(record: GradRecord) -> str:
+def plain(record: Gradient) -> str:
     """``value<TAB>number`` then one ``d/d<name><TAB>number`` line per variable."""
     lines = [f"value\t{record.value!r}"]
     lines += [f"d/d{name}\t{partial!r}" for name, partial in record.grad.items()]
     return "\n".join(lines) + "\n"
 
 
-def as_json(record: GradRecord) -> dict[str, object]:
+def as_json(record: Gradient) -> dict[str, object]:
     return {"expr": record.expr, "at": record.at, "value": record.value, "grad": record.grad}
 
 
-def json_text(record: GradRecord) -> str:
+def json_text(record: Gradient) -> str:
     return json.dumps(as_json(record), allow_nan=False) + "\n"
 
 
-def delimited(record: GradRecord, delimiter: str) -> str:
+def delimited(record: Gradient, delimiter: str) -> str:
     """A header (the point's variables, value, d_<name>...) and one row."""
     header = [*record.at, "value", *(f"d_{n}" for n in record.grad)]
     row = list(map(repr, [*record.at.values(), record.value, *record.grad.values()]))
     return rows_text([header, row], delimiter)
+
+
+# -- grad --order, hessian, diff ------------------------------------------------
+
+
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def plain_label(name: str, order: int) -> str:
+    """``d/dx``, ``d2/dx2``."""
+    return f"d/d{name}" if order == 1 else f"d{order}/d{name}{order}"
+
+
+def pretty_label(name: str, order: int) -> str:
+    """``∂f/∂x``, ``∂²f/∂x²``."""
+    if order == 1:
+        return f"∂f/∂{name}"
+    power = str(order).translate(_SUPERSCRIPT)
+    return f"∂{power}f/∂{name}{power}"
+
+
+@dataclass(frozen=True)
+class OrderRecord:
+    """The N-th derivative of an expression with respect to one variable, at a point."""
+
+    expr: str
+    at: dict[str, float]
+    value: float
+    wrt: str
+    order: int
+    derivative: float
+
+
+def render_order(record: OrderRecord, fmt: str) -> str:
+    if fmt == "plain":
+        label = plain_label(record.wrt, record.order)
+        return f"value\t{record.value!r}\n{label}\t{record.derivative!r}\n"
+    if fmt in ("json", "jsonl"):  # one record: the same line either way
+        data = {
+            "expr": record.expr,
+            "at": record.at,
+            "value": record.value,
+            "grad": {record.wrt: record.derivative},
+            "order": record.order,
+        }
+        return json.dumps(data, allow_nan=False) + "\n"
+    if fmt in ("csv", "tsv"):
+        power = "" if record.order == 1 else str(record.order)  # d_x as in grad, d2_x
+        header = [*record.at, "value", f"d{power}_{record.wrt}"]
+        row = [*record.at.values(), record.value, record.derivative]
+        return _delimited([header, [repr(x) for x in row]], fmt)
+    raise ValueError(f"no such format: {fmt}")
+
+
+@dataclass(frozen=True)
+class HessianRecord:
+    """The value, the gradient and the matrix of second partials at a point."""
+
+    expr: str
+    at: dict[str, float]
+    variables: tuple[str, ...]
+    value: float
+    grad: dict[str, float]
+    hessian: list[list[float]]
+
+
+def render_hessian(record: HessianRecord, fmt: str) -> str:
+    if fmt == "plain":
+        lines = [f"value\t{record.value!r}"]
+        lines += [f"d/d{n}\t{g!r}" for n, g in record.grad.items()]
+        for a, row in zip(record.variables, record.hessian, strict=True):
+            for b, h in zip(record.variables, row, strict=True):
+                label = f"d2/d{a}2" if a == b else f"d2/d{a}d{b}"
+                lines.append(f"{label}\t{h!r}")
+        return "\n".join(lines) + "\n"
+    if fmt == "json":
+        data = {
+            "expr": record.expr,
+            "at": record.at,
+            "variables": list(record.variables),
+            "value": record.value,
+            "grad": record.grad,
+            "hessian": record.hessian,
+        }
+        return json.dumps(data, allow_nan=False) + "\n"
+    if fmt in ("csv", "tsv"):
+        rows = [["", *record.variables]]
+        rows += [
+            [name, *(repr(h) for h in row)]
+            for name, row in zip(record.variables, record.hessian, strict=True)
+        ]
+        return _delimited(rows, fmt)
+    raise ValueError(f"no such format: {fmt}")
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A derivative as text: d^order f / d wrt^order = text, in the language or in LaTeX."""
+
+    wrt: str
+    text: str
+
+
+def render_formulas(expr: str, order: int, formulas: Sequence[Formula], fmt: str) -> str:
+    """One formula alone on a line; several as ``name: formula`` lines."""
+    single = len(formulas) == 1
+    if fmt == "plain":
+        if single:
+            return formulas[0].text + "\n"
+        return "".join(f"{f.wrt}: {f.text}\n" for f in formulas)
+    if fmt == "latex":
+        if single:
+            return formulas[0].text + "\n"
+        return "".join(f"{latex_label(f.wrt, order)} = {f.text}\n" for f in formulas)
+    if fmt == "json":
+        items = [
+            {"expr": expr, "wrt": f.wrt, "order": order, "derivative": f.text} for f in formulas
+        ]
+        return json.dumps(items[0] if single else items) + "\n"
+    raise ValueError(f"no such format: {fmt}")
+
+
+def latex_label(name: str, order: int) -> str:
+    from .latex import latex_name
+
+    shown = latex_name(name)
+    if order == 1:
+        return rf"\frac{{\partial f}}{{\partial {shown}}}"
+    return rf"\frac{{\partial^{{{order}}} f}}{{\partial {shown}^{{{order}}}}}"
+
+
+def _delimited(rows: list[list[str]], fmt: str) -> str:
+    return rows_text(rows, "," if fmt == "csv" else "\t")
+
+
+# -- check ------------------------------------------------------------------------
+
+
+# Plain text: a header, then one row per variable; floats round-trip (repr).
+PLAIN_HEADER = (
+    "name",
+    "autodiff",
+    "central",
+    "one_sided",
+    "step",
+    "abs_error",
+    "rel_error",
+    "status",
+    "reason",
+)
+
+
+def _exact(x: float | None) -> str:
+    return "" if x is None else repr(x)
+
+
+def check_plain(result: CheckResult) -> str:
+    rows = [PLAIN_HEADER]
+    for p in result.partials:
+        rows.append(
+            (
+                p.name,
+                repr(p.autodiff),
+                _exact(p.central),
+                _exact(p.one_sided),
+                repr(p.step),
+                _exact(p.abs_error),
+                _exact(p.rel_error),
+                p.status,
+                p.reason,
+            )
+        )
+    return "".join("\t".join(row) + "\n" for row in rows)
+
+
+def check_as_json(result: CheckResult) -> dict[str, object]:
+    return {
+        "expr": result.expr,
+        "at": result.at,
+        "value": result.value,
+        "grad": result.grad,
+        "rtol": result.rtol,
+        "ok": result.ok,
+        "checks": [asdict(p) for p in result.partials],
+    }
+
+
+def check_json(result: CheckResult) -> str:
+    return json.dumps(check_as_json(result), allow_nan=False) + "\n"
+
+
+# -- explain: the trace as aligned text (for people reading a pipe) or JSON ----------
+
+
+FORWARD_TITLE = "forward pass: each node after its inputs"
+
+
+BACKWARD_TITLE = (
+    "backward pass: output first (gradient 1); each edge adds upstream * local to its input"
+)
+
+
+FORWARD_HEADER = ("node", "definition", "value", "expression")
+
+
+BACKWARD_HEADER = ("edge", "local derivative", "upstream", "product", "gradient of the input")
+
+
+def forward_rows(trace: Trace, precision: int) -> list[tuple[str, ...]]:
+    rows: list[tuple[str, ...]] = []
+    for node in trace.forward:
+        leaf = node.op in ("variable", "constant")
+        rows.append(
+            (
+                node.name,
+                node.op if leaf else node.definition,
+                rounded(node.value, precision),
+                "" if leaf else node.expression,
+            )
+        )
+    return rows
+
+
+def local_text(edge: Edge, precision: int) -> str:
+    """``d tanh(n9)/dn9 = 1 - tanh(n9)**2 = 0.5``; a formula that is a number stands alone."""
+    value = rounded(edge.local, precision)
+    if edge.formula == value:
+        return f"{edge.derivative} = {edge.formula}"
+    return f"{edge.derivative} = {edge.formula} = {value}"
+
+
+def gradient_text(edge: Edge, precision: int) -> str:
+    """``x = 3`` the first time an input is reached, ``x now 6 (+= 3)`` after."""
+    if edge.accumulated:
+        return (
+            f"{edge.input} now {rounded(edge.grad, precision)} "
+            f"(+= {rounded(edge.product, precision)})"
+        )
+    return f"{edge.input} = {rounded(edge.grad, precision)}"
+
+
+def backward_rows(trace: Trace, precision: int) -> list[tuple[str, ...]]:
+    return [
+        (
+            f"{edge.node} → {edge.input}",
+            local_text(edge, precision),
+            rounded(edge.upstream, precision),
+            rounded(edge.product, precision),
+            gradient_text(edge, precision),
+        )
+        for edge in trace.backward
+    ]
+
+
+def grad_rows(trace: Trace, precision: int) -> list[tuple[str, ...]]:
+    return [(f"∂f/∂{name}", rounded(g, precision)) for name, g in trace.grad.items()]
+
+
+def columns(rows: Sequence[Sequence[str]], indent: str = "  ") -> list[str]:
+    """Left-aligned columns two spaces apart, without trailing blanks."""
+    widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
+    return [
+        (indent + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True))).rstrip()
+        for row in rows
+    ]
+
+
+def trace_plain(trace: Trace, precision: int) -> str:
+    lines = [terminal.title(trace.expr, trace.at), "", FORWARD_TITLE]
+    lines += columns([FORWARD_HEADER, *forward_rows(trace, precision)])
+    lines += ["", BACKWARD_TITLE]
+    backward = backward_rows(trace, precision)
+    if backward:
+        lines += columns([BACKWARD_HEADER, *backward])
+    else:
+        lines.append("  (no edges: the expression depends on no variable)")
+    lines += ["", "gradient"]
+    grads = grad_rows(trace, precision)
+    lines += columns(grads) if grads else ["  (no variables)"]
+    return "\n".join(lines) + "\n"
+
+
+def trace_as_json(trace: Trace) -> dict[str, object]:
+    return {
+        "expr": trace.expr,
+        "at": trace.at,
+        "value": trace.value,
+        "forward": [
+            {**asdict(node), "inputs": list(node.inputs), "value": node.value}
+            for node in trace.forward
+        ],
+        "backward": [asdict(edge) for edge in trace.backward],
+        "grad": trace.grad,
+    }
+
+
+def trace_json(trace: Trace) -> str:
+    return json.dumps(trace_as_json(trace), allow_nan=False) + "\n"
 
 
 # -- streams of records -------------------------------------------------------
