@@ -224,7 +224,18 @@ def _check_one(
     def result(
         status: Status, reason: str, central: float | None = None, one_sided: float | None = None
     ) -> PartialCheck:
-        return PartialCheck(name, exact, central, one_sided, h, None, None, None, status, reason)
+        return PartialCheck(
+            name=name,
+            autodiff=exact,
+            central=central,
+            one_sided=one_sided,
+            step=h,
+            abs_error=None,
+            rel_error=None,
+            tolerance=None,
+            status=status,
+            reason=reason,
+        )
 
     # With the default step, shrink h until the central difference stops
     # changing: a function that changes fast, or a neighbour where f is
@@ -283,10 +294,23 @@ def _check_one(
             f"{name} = {format_number(x)}, or a step too large for how fast f changes"
         )
         return result("undetermined", reason, central, one_sided)
-    if agree:
+
+    def measured(status: Status, reason: str = "") -> PartialCheck:
         return PartialCheck(
-            name, exact, central, one_sided, h, abs_error, rel_error, tolerance, "agree"
+            name=name,
+            autodiff=exact,
+            central=central,
+            one_sided=one_sided,
+            step=h,
+            abs_error=abs_error,
+            rel_error=rel_error,
+            tolerance=tolerance,
+            status=status,
+            reason=reason,
         )
+
+    if agree:
+        return measured("agree")
     if not settled and step is None:
         reason = "the central difference does not settle as the step shrinks"
         return result("undetermined", reason, central, one_sided)
@@ -295,6 +319,4 @@ def _check_one(
         f"{format_number(central)} (relative error {rel_error:.3g}, "
         f"more than rtol {format_number(rtol)} allows)"
     )
-    return PartialCheck(
-        name, exact, central, one_sided, h, abs_error, rel_error, tolerance, "disagree", reason
-    )
+    return measured("disagree", reason)

@@ -92,16 +92,16 @@ class _Builder:
         value = float(token)
         if not math.isfinite(value):
             raise self._error(f"the number {excerpt(token)} is too large", token)
-        return self._leaf("const", str(token), value)
+        return self._leaf("constant", str(token), value)
 
     def name(self, children: list[Token]) -> int:
         (token,) = children
         if token in ops.CONSTANTS:
-            return self._leaf("const", str(token), ops.CONSTANTS[token])
+            return self._leaf("constant", str(token), ops.CONSTANTS[token])
         if token in ops.FUNCTIONS:
             example = ", ".join("xyz"[: ops.FUNCTIONS[token].arity])
             raise self._error(f"'{token}' is a function: call it, as in {token}({example})", token)
-        return self._leaf("var", str(token), None)
+        return self._leaf("variable", str(token), None)
 
     def call(self, children: list[Any]) -> int:
         token, *args = children
