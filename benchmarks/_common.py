@@ -21,8 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
 GRAMMAR = ROOT / "grammars" / "expr.lark"
-# The interpreter itself, not a wrapper script (a pyenv shim alone costs ~60 ms).
-PYTHON = os.path.realpath(sys.executable)
+# The interpreter itself, not a wrapper script (a pyenv shim alone costs ~60 ms);
+# inside a virtual environment its own link, which is what finds the venv's packages.
+PYTHON = sys.executable if sys.prefix != sys.base_prefix else os.path.realpath(sys.executable)
 # Bytecode cached as an installed package would have it, outside the checkout.
 PYCACHE = Path(tempfile.gettempdir()) / "autodiff-bench-pycache"
 

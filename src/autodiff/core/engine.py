@@ -216,7 +216,7 @@ class Value:
                 masks: Any = _NO_MASKS
                 if node.ignored is not None:
                     rules, masks = _heeded(node.ignored, rules, create_graph)
-                for k, (inp, partial, mask) in enumerate(zip(inputs, rules, masks, strict=False)):
+                for inp, partial, mask, k in zip(inputs, rules, masks, _POSITIONS, strict=False):
                     if partial is None or not inp.requires_grad:
                         continue
                     try:
@@ -243,6 +243,7 @@ class Value:
 
 
 _NO_MASKS = (None, None)  # zip stops at a unary's one input
+_POSITIONS = (0, 1)  # each input's index, for on_edge: cheaper in the zip than enumerate()
 
 
 def _heeded(
