@@ -106,7 +106,7 @@ def test_matplotlib_is_imported_only_for_a_plot():
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["x"], 2, "Missing option '--output'"),
+        (["x"], 2, "autodiff: error: missing option -o / --output"),
         (["x", "-o", "f.txt"], 2, "-o f.txt: the file name must end in .svg, .png or .pdf"),
         (["x", "--range", "3", "-o", "-"], 2, "bad --range '3': expected LOW:HIGH"),
         (["x", "--range", "a:b", "-o", "-"], 2, "bad --range 'a:b'"),

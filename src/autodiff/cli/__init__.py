@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import importlib
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -20,7 +21,7 @@ import typer
 import typer.main
 
 from .._version import __version__
-from ..core.errors import AutodiffError, ExpressionError
+from ..core.errors import AutodiffError, ExpressionError, MissingValueError, UsageError
 from ..core.safe_text import visible_lines
 from ..render.encoding import spell_what_cannot_be_encoded
 from .status import ExitStatus, exit_status, replace_closed_streams, silence_stdout, wording
@@ -128,6 +129,8 @@ def arrange_arguments(args: Sequence[str], group: Any) -> list[str]:
             break
         name, has_value, _ = token.partition("=")
         if token in options:
+            if options[token] and (i == len(args) or args[i] in options or args[i] == "--"):
+                raise UsageError(f"{token} needs a value{_choices(command, token)}")
             chosen.append(token)
             if options[token] and i < len(args):
                 chosen[-1] = f"{token}={args[i]}" if token.startswith("--") else token
@@ -137,8 +140,51 @@ def arrange_arguments(args: Sequence[str], group: Any) -> list[str]:
         elif has_value and name.startswith("--") and options.get(name):
             chosen.append(token)
         else:
+            _refuse_a_typo(name, options, head[-1])
             rest.append(token)
     return head + chosen + (["--", *rest] if rest else [])
+
+
+def _refuse_a_typo(token: str, options: dict[str, bool], command: str) -> None:
+    """``--fromat`` is a mistyped ``--format``, not an expression.
+
+    Only a ``--word`` of four letters or more within two edits of a declared
+    option: ``--x`` and ``-x**2`` stay expressions, as the rule says.
+    """
+    if not re.fullmatch(r"--[A-Za-z][A-Za-z-]{3,}", token):
+        return
+    near = [o for o in options if o.startswith("--") and _edits(token, o) <= 2]
+    if near:
+        closest = min(near, key=lambda o: _edits(token, o))
+        raise UsageError(
+            f"no such option '{token}'; did you mean '{closest}'? (an expression that starts"
+            f" with -- goes after --: autodiff {command} -- '{token}')"
+        )
+
+
+def _edits(a: str, b: str) -> int:
+    """Damerau-Levenshtein distance (adjacent swaps count one): --fromat to --format is 1."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, y in enumerate(b, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y))
+            if i > 1 and j > 1 and x == b[j - 2] and a[i - 2] == y:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def _choices(command: Any, option: str) -> str:
+    """`` (one of table, plain, json)`` when the option's help lists its values."""
+    for param in command.params:
+        if option in getattr(param, "opts", ()):
+            listed = re.match(r"One of ([^.]+?)\.", param.help or "")
+            if listed:
+                return f" (one of {listed.group(1)})"
+            return f" ({param.metavar})" if param.metavar else ""
+    return ""
 
 
 def _declared_options(command: Any) -> dict[str, bool]:
@@ -207,12 +253,32 @@ def _command_name(args: Sequence[str]) -> str | None:
 
 
 def _run(args: list[str]) -> None:
-    group = _group(_command_name(args))
+    from typer._click import exceptions as click_errors
+
+    name = _command_name(args)
+    group = _group(name)
     try:
-        group.main(arrange_arguments(args, group), prog_name="autodiff")
+        # Not standalone: click's own complaints come back here, to be said
+        # in the tool's one style rather than click's three-line usage block.
+        code = group.main(
+            arrange_arguments(args, group), prog_name="autodiff", standalone_mode=False
+        )
     except AutodiffError as error:
+        if isinstance(error, MissingValueError):
+            error = _as_option_mistake(error, args, group.get_command(None, name or ""))
         report(error)
         sys.exit(exit_status(error))
+    except click_errors.NoArgsIsHelpError as help_shown:
+        help_shown.show()
+        sys.exit(ExitStatus.USAGE)
+    except click_errors.UsageError as mistake:
+        command = mistake.ctx.command_path if mistake.ctx is not None else "autodiff"
+        print(f"autodiff: error: {visible_lines(_click_message(mistake))}", file=sys.stderr)
+        print(f"try '{command} --help'", file=sys.stderr)
+        sys.exit(ExitStatus.USAGE)
+    except click_errors.ClickException as error:
+        print(f"autodiff: error: {visible_lines(error.format_message())}", file=sys.stderr)
+        sys.exit(error.exit_code)
     except SystemExit as done:
         # Click turns a reader that went away while it wrote help into exit 1,
         # leaving its flush-pacifying wrapper on stdout as the only sign.
@@ -220,3 +286,52 @@ def _run(args: list[str]) -> None:
             sys.exit(ExitStatus.BROKEN_PIPE)
         sys.stdout.flush()  # here, so that a full disk is reported, not met at exit
         raise
+    sys.stdout.flush()
+    if code:
+        sys.exit(code)
+
+
+def _click_message(error: Any) -> str:
+    """click's complaint in the tool's words: what is wrong with which option."""
+    from typer._click import exceptions as click_errors
+
+    param = getattr(error, "param", None)
+    if isinstance(error, click_errors.NoSuchOption):
+        near = f"; did you mean '{error.possibilities[0]}'?" if error.possibilities else ""
+        return f"no such option '{error.option_name}'{near}"
+    if isinstance(error, click_errors.MissingParameter) and param is not None:
+        if param.param_type_name == "option":
+            return f"missing option {' / '.join(sorted(param.opts, key=len))}"
+        return f"missing {param.human_readable_name}"
+    if isinstance(error, click_errors.BadParameter) and param is not None:
+        option = max(param.opts, key=len) if param.opts else param.human_readable_name
+        kind = getattr(param.type, "name", "")
+        low, high = getattr(param.type, "min", None), getattr(param.type, "max", None)
+        given = re.match(r"'?(.*?)'? is not (?:a valid|in the range)", error.message)
+        if kind.startswith(("int", "float")):
+            what = "a whole number" if kind.startswith("int") else "a number"
+            if low is not None and high is not None:
+                what += f" from {low} to {high}"
+            elif low is not None:
+                what += f" of at least {low}"
+            elif high is not None:
+                what += f" of at most {high}"
+            got = f", got '{given.group(1)}'" if given else ""
+            return f"{option} must be {what}{got}"
+        return f"{option}: {error.message.rstrip('.')}"
+    message = str(error.format_message()).rstrip(".")
+    return message[:1].lower() + message[1:]
+
+
+def _as_option_mistake(
+    error: MissingValueError, args: Sequence[str], command: Any
+) -> AutodiffError:
+    """``autodiff grad --verbose --at x=1``: say that --verbose was read as the expression."""
+    for token in (f"--{error.name}", f"-{error.name}"):
+        if token in args and command is not None:
+            names = sorted(o for o in _declared_options(command) if o.startswith("--"))
+            return UsageError(
+                f"'{token}' is not an option of autodiff {command.name}, so it was read as the"
+                f" expression, and {error.name} has no value; the options are {', '.join(names)}"
+            )
+    return error
