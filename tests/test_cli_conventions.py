@@ -81,3 +81,17 @@ def test_every_error_has_one_style(args, message):
     assert lines[0].startswith("autodiff: error: ") and message in lines[0]
     assert len(lines) == 2 and lines[1].startswith("try 'autodiff") and lines[1].endswith("--help'")
     assert "Usage:" not in stderr and "Error:" not in stderr
+
+
+@pytest.mark.parametrize(
+    ("at", "message"),
+    [
+        (["--at", "x=3", "--at", "x=4"], "--at gives x twice (x=3 too)"),
+        (["--at", "x=3,x=4"], "--at gives x twice (x=3 too)"),
+        (["--at", "x=1,e=3"], "bad --at 'e=3': e is a constant of the language, not a variable"),
+        (["--at", "pi=1"], "bad --at 'pi=1': pi is a constant of the language, not a variable"),
+        (["--at", "sin=1"], "bad --at 'sin=1': sin is a function of the language, not a variable"),
+    ],
+)
+def test_a_point_that_says_the_wrong_thing_is_refused(at, message):
+    assert refused("grad", "x", *at) == f"autodiff: error: {message}\n"

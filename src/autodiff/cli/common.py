@@ -10,7 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
-from ..core.errors import AutodiffError, LimitError, UsageError
+from ..core.errors import AutodiffError, LimitError, UsageError, format_number
+from ..core.ops import CONSTANTS, FUNCTIONS
 from ..core.safe_text import excerpt
 from ..language.parser import MAX_NODES, constant_value
 
@@ -37,6 +38,16 @@ def parse_point(items: Iterable[str]) -> dict[str, float]:
                 )
             if not text:
                 raise UsageError(f"bad --at '{excerpt(part)}': the value after '=' is missing")
+            if name in CONSTANTS or name in FUNCTIONS:
+                what = "a constant" if name in CONSTANTS else "a function"
+                raise UsageError(
+                    f"bad --at '{excerpt(part)}': {name} is {what} of the language, not a variable"
+                )
+            if name in point:
+                # Two values for one name is a mistake in the point, not a choice to make.
+                raise UsageError(
+                    f"--at gives {name} twice ({name}={format_number(point[name])} too)"
+                )
             point[name] = _number(text, part)
     return point
 
