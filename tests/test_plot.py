@@ -75,7 +75,7 @@ def test_files_by_extension(tmp_path, name, magic):
         "plot", "sin(x)", "--range=-pi:pi", "--samples", "50", "-o", name, cwd=tmp_path
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "" and result.stderr == ""
+    assert result.stdout == "" and result.stderr == f"wrote {name} (50 samples of f and df/dx)\n"
     assert (tmp_path / name).read_bytes().startswith(magic)
     assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # no temporary left
 

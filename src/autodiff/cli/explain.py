@@ -19,7 +19,7 @@ from .common import (
     parse_point,
     stdout_is_terminal,
 )
-from .output import Target, format_of, output_target, write_output
+from .output import Target, announce, format_of, output_target, write_output
 
 FORMATS = ("table", "plain", "json")
 
@@ -67,6 +67,8 @@ def explain(
         assert trace.graph is not None
         path, fmt = picture
         write_output(path, render_graph(draw(trace.graph, max_nodes=None), fmt))
+        count = len(expression)
+        announce(path, f"{count} value{'' if count == 1 else 's'}")
     if chosen == "table":
         from ..render.table import print_trace_table
 

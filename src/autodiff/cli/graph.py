@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
@@ -12,7 +11,7 @@ from ..core.expression import Expression
 from ..language.parser import MAX_NODES, parse
 from ..render import graph as render
 from .common import ExprArgument, ForceOption, at_option, max_nodes_option, parse_point
-from .output import format_of, output_target, write_output
+from .output import announce, format_of, output_target, write_output
 
 DOT_FORMATS = ("dot", "gv")
 
@@ -81,9 +80,8 @@ def graph(
         max_nodes=None,
     )
     write_output(target, render.render(drawn, fmt))
-    if target.replace:  # a file: say what it holds
-        count = len(expression)
-        print(f"wrote {target.shown} ({count} value{'' if count == 1 else 's'})", file=sys.stderr)
+    count = len(expression)
+    announce(target, f"{count} value{'' if count == 1 else 's'}")
 
 
 def evaluated(expression: Expression, at: list[str]) -> Value:

@@ -56,6 +56,13 @@ def format_of(
     return fmt
 
 
+def announce(target: Target, what: str) -> None:
+    """``wrote FILE (WHAT)`` on stderr, for a file written by name: every command
+    that writes one says so, as `graph` always did; stdout and devices stay quiet."""
+    if target.replace:
+        print(f"wrote {target.shown} ({what})", file=sys.stderr)
+
+
 @dataclass(frozen=True)
 class Target:
     """A checked output: stdout (``-``), a device-like file, or a file to replace."""

@@ -12,7 +12,7 @@ from ..core.safe_text import excerpt
 from ..features.curve import DEFAULT_SAMPLES, sample
 from ..language.parser import MAX_NODES, constant_value, parse
 from .common import ExprArgument, ForceOption, at_option, max_nodes_option, parse_point
-from .output import format_of, output_target, write_output
+from .output import announce, format_of, output_target, write_output
 
 
 def plot(
@@ -57,6 +57,7 @@ def plot(
     from ..render.plot import draw
 
     write_output(target, draw(curve, fmt))
+    announce(target, f"{samples} samples of f and df/d{curve.wrt}")
 
 
 def parse_range(text: str) -> tuple[float, float]:

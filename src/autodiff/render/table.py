@@ -134,7 +134,8 @@ def print_check_table(result: CheckResult, precision: int, colour: bool, termina
         return
     out.print(table)
     for p in result.partials:
-        if p.reason:
+        # A disagreement's reason goes to stderr with the exit status, once.
+        if p.reason and p.status != "disagree":
             out.print(visible(f"∂f/∂{p.name} {p.status}: {p.reason}"))
 
 
