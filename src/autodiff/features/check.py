@@ -222,17 +222,23 @@ def _check_one(
     h = default_step(x) if step is None else step
 
     def result(
-        status: Status, reason: str, central: float | None = None, one_sided: float | None = None
+        status: Status,
+        reason: str,
+        central: float | None = None,
+        one_sided: float | None = None,
+        errors: tuple[float | None, float | None, float | None] = (None, None, None),
     ) -> PartialCheck:
+        """The check's outcome; ``errors``: absolute, relative and the tolerance."""
+        abs_error, rel_error, tolerance = errors
         return PartialCheck(
             name=name,
             autodiff=exact,
             central=central,
             one_sided=one_sided,
             step=h,
-            abs_error=None,
-            rel_error=None,
-            tolerance=None,
+            abs_error=abs_error,
+            rel_error=rel_error,
+            tolerance=tolerance,
             status=status,
             reason=reason,
         )
@@ -294,23 +300,9 @@ def _check_one(
             f"{name} = {format_number(x)}, or a step too large for how fast f changes"
         )
         return result("undetermined", reason, central, one_sided)
-
-    def measured(status: Status, reason: str = "") -> PartialCheck:
-        return PartialCheck(
-            name=name,
-            autodiff=exact,
-            central=central,
-            one_sided=one_sided,
-            step=h,
-            abs_error=abs_error,
-            rel_error=rel_error,
-            tolerance=tolerance,
-            status=status,
-            reason=reason,
-        )
-
+    errors = (abs_error, rel_error, tolerance)
     if agree:
-        return measured("agree")
+        return result("agree", "", central, one_sided, errors)
     if not settled and step is None:
         reason = "the central difference does not settle as the step shrinks"
         return result("undetermined", reason, central, one_sided)
@@ -319,4 +311,4 @@ def _check_one(
         f"{format_number(central)} (relative error {rel_error:.3g}, "
         f"more than rtol {format_number(rtol)} allows)"
     )
-    return measured("disagree", reason)
+    return result("disagree", reason, central, one_sided, errors)
