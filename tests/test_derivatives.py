@@ -455,7 +455,7 @@ def test_a_long_sum_of_reciprocals_is_bounded_and_right(denominators):
     text = "x*(" + " + ".join(f"1/{p}" for p in ps) + ")"
     algebra = d.Algebra()
     (root,) = algebra.differentiate(parse(text), ["x"], 1)
-    value = algebra.nodes[root][1]
+    value = algebra.nodes[root].number
     assert max(value.numerator.bit_length(), value.denominator.bit_length()) <= 1075
     expected = mpmath.fsum(mpmath.mpf(1) / p for p in ps)
     printed = d.derivative(parse(text), "x").evaluate({"x": 1}).data

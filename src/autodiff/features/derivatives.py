@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar, final
 
 from ..core import ops
 from ..core.engine import Value, apply, paused_gc, topological_order
@@ -189,7 +189,7 @@ def hessian(expression: Expression, point: Mapping[str, float]) -> HessianResult
                 continue
             row = _gradients(first, leaves, create_graph=False)
             rows.append([_finite(h, f"d2/d{name}d{n}") for n, h in zip(names, row, strict=True)])
-    return HessianResult(names, float(values[-1].data), grad, rows)
+    return HessianResult(variables=names, value=float(values[-1].data), grad=grad, hessian=rows)
 
 
 # -- formulas -----------------------------------------------------------------
@@ -229,10 +229,10 @@ def derivatives(
     algebra = Algebra(_steps_for(max_chars))
     roots = algebra.differentiate(expression, names, 1)
     result = _formulas(
-        {n: (algebra, r) for n, r in zip(names, roots, strict=True)}, rank, 1, max_chars
+        {n: _Root(algebra, r) for n, r in zip(names, roots, strict=True)}, rank, 1, max_chars
     )
     for k in range(2, order + 1):
-        found: dict[str, tuple[Algebra, int]] = {}
+        found: dict[str, _Root] = {}
         spent = 0  # the names of one order share one budget, as they do at the first
         for name in names:
             current = result[name]
@@ -249,7 +249,7 @@ def derivatives(
             algebra.spend(_GRAPH_STEP_COST * len(current.steps))
             (root,) = algebra.differentiate(current, [name], k)
             spent = algebra.steps
-            found[name] = algebra, root
+            found[name] = _Root(algebra, root)
         result = _formulas(found, rank, k, max_chars)
     return result
 
@@ -261,22 +261,28 @@ def _steps_for(max_chars: int | None) -> int | None:
     return None if max_chars is None else max(max_chars // 2, 1000)
 
 
+class _Root(NamedTuple):
+    """A derivative as a canonical node and the algebra that holds it."""
+
+    algebra: Algebra
+    node: int
+
+
 def _formulas(
-    roots: Mapping[str, tuple[Algebra, int]],
+    roots: Mapping[str, _Root],
     rank: Mapping[str, int],
     order: int,
     max_chars: int | None,
 ) -> dict[str, Expression]:
     """Each canonical root as an Expression, refused first if together they print too long."""
-    groups: dict[int, list[str]] = {}  # the names each algebra holds, to factor them together
-    for name, (algebra, _) in roots.items():
-        groups.setdefault(id(algebra), []).append(name)
+    groups: dict[Algebra, list[str]] = {}  # the names each algebra holds, to factor them together
+    for name, root in roots.items():
+        groups.setdefault(root.algebra, []).append(name)
     factored: dict[str, int] = {}
-    for names in groups.values():
-        algebra = roots[names[0]][0]
-        rebuilt = algebra.factored_all([roots[name][1] for name in names])
+    for algebra, names in groups.items():
+        rebuilt = algebra.factored_all([roots[name].node for name in names])
         factored.update(zip(names, rebuilt, strict=True))
-    size = sum(roots[name][0].sizes[root] for name, root in factored.items())
+    size = sum(roots[name].algebra.sizes[node] for name, node in factored.items())
     if max_chars is not None and size > max_chars:
         # The estimate itself is not shown: a deep expression's can have hundreds of digits.
         raise LimitError(
@@ -284,8 +290,8 @@ def _formulas(
             "max_chars",
         )
     printed: dict[str, Expression] = {}
-    for names in groups.values():
-        printer = _Printer(roots[names[0]][0], rank)
+    for algebra, names in groups.items():
+        printer = _Printer(algebra, rank)
         expressions = printer.expressions([factored[name] for name in names])
         printed.update(zip(names, expressions, strict=True))
     return {name: printed[name] for name in roots}
@@ -322,10 +328,62 @@ def _symbolic_graph(expression: Expression) -> list[Value]:
     return values
 
 
-# Node kinds of the canonical form.
-_NUM, _VAR, _CONST, _ADD, _MUL, _FN = "num", "var", "const", "add", "mul", "fn"
+# -- the canonical form -------------------------------------------------------
 
-Node = tuple[Any, ...]
+Terms = tuple[tuple[int, Fraction], ...]  # (term, coefficient), sorted by term
+Factors = tuple[tuple[int, int], ...]  # (base, exponent), sorted by base
+
+# Named tuples compare and hash as plain tuples, whatever their class. Untagged,
+# the sum x + 2, (2, ((x, 1),)), would equal the product 2*x, (2, ((x, one),)),
+# since the node one has index 1; and Variable("e") would equal Constant("e"),
+# and hash-consing would give both one index. So every kind ends with a tag that
+# no other kind holds: nodes of two kinds always differ there. It has a default,
+# and no call site passes it.
+#
+# A kind is told by ``type(node) is Sum``: the classes are final, and a failed
+# isinstance, which most tests of a kind are, costs three times as much.
+
+
+@final
+class Number(NamedTuple):
+    number: Fraction  # exact, within MAX_EXACT_BITS
+    kind: Literal["number"] = "number"
+
+
+@final
+class Variable(NamedTuple):
+    name: str
+    kind: Literal["variable"] = "variable"
+
+
+@final
+class Constant(NamedTuple):
+    name: str  # pi or e
+    kind: Literal["constant"] = "constant"
+
+
+@final
+class Sum(NamedTuple):
+    constant: Fraction
+    terms: Terms
+    kind: Literal["sum"] = "sum"
+
+
+@final
+class Product(NamedTuple):
+    coefficient: Fraction
+    factors: Factors
+    kind: Literal["product"] = "product"
+
+
+@final
+class Function(NamedTuple):
+    name: str
+    args: tuple[int, ...]
+    kind: Literal["function"] = "function"
+
+
+Node = Number | Variable | Constant | Sum | Product | Function
 _T = TypeVar("_T")
 
 
@@ -334,14 +392,16 @@ class Algebra:
 
     Nodes (identified by their index; children always have smaller indices):
 
-    - ``("num", q)``: an exact rational number;
-    - ``("var", name)``, ``("const", name)`` for pi and e;
-    - ``("add", constant, ((term, coefficient), ...))``: a sum, terms free
-      of numeric coefficients and never sums themselves;
-    - ``("mul", coefficient, ((base, exponent), ...))``: a product of powers
-      (exponents are nodes), bases never products unless raised to a
-      non-integer power, where (x*y)**0.5 must not become x**0.5*y**0.5;
-    - ``("fn", name, (argument, ...))``: a primitive function.
+    - ``Number(number)``: an exact rational number;
+    - ``Variable(name)``, ``Constant(name)`` for pi and e;
+    - ``Sum(constant, terms)``: constant + the sum of coefficient*term over
+      ``terms``, ((term, coefficient), ...), terms free of numeric
+      coefficients and never sums themselves;
+    - ``Product(coefficient, factors)``: coefficient times the product of
+      base**exponent over ``factors``, ((base, exponent), ...) (exponents are
+      nodes), bases never products unless raised to a non-integer power,
+      where (x*y)**0.5 must not become x**0.5*y**0.5;
+    - ``Function(name, args)``: a primitive function of argument nodes.
 
     Equal structure gives an equal index, so like terms and repeated factors
     are found by comparing integers. Every constructor looks one level down
@@ -356,7 +416,12 @@ class Algebra:
     def __init__(self, max_steps: int | None = None) -> None:
         self.nodes: list[Node] = []
         self.sizes: list[int] = []
-        self.index: dict[Node, int] = {}
+        # Numbers and products, four lookups in five, are found by their fields, so
+        # that looking one up builds no node: that keeps named nodes as fast as
+        # tuples were. The other kinds are found by the node itself.
+        self.numbers: dict[Fraction, int] = {}
+        self.products: dict[tuple[Fraction, Factors], int] = {}
+        self.index: dict[Sum | Function | Variable | Constant, int] = {}
         self.max_steps = max_steps
         self.steps = 0  # operands looked at by sums and products: the work done
         self.expand = True  # multiply products out over sums
@@ -375,33 +440,77 @@ class Algebra:
                 "max_chars",
             )
 
-    def _intern(self, node: Node) -> int:
-        self.spend(len(node[2]) if node[0] in (_ADD, _MUL, _FN) else 1)  # hashing it
+    def _intern(self, node: Sum | Function | Variable | Constant) -> int:
+        # Hashing the node is the work: one step per operand.
+        if type(node) is Sum:
+            self.spend(len(node.terms))
+        elif type(node) is Function:
+            self.spend(len(node.args))
+        else:
+            self.spend(1)
         found = self.index.get(node)
         if found is None:
-            found = self.index[node] = len(self.nodes)
-            self.nodes.append(node)
-            self.sizes.append(self._size(node))
+            found = self.index[node] = self._append(node)
         return found
+
+    def _intern_product(self, coefficient: Fraction, factors: Factors) -> int:
+        self.spend(len(factors))  # hashing it
+        key = (coefficient, factors)
+        found = self.products.get(key)
+        if found is None:
+            found = self.products[key] = self._append(Product(coefficient, factors))
+        return found
+
+    def num(self, q: Fraction) -> int:
+        q = exact(q)
+        self.spend(1)  # hashing it
+        found = self.numbers.get(q)
+        if found is None:
+            found = self.numbers[q] = self._append(Number(q))
+        return found
+
+    def _append(self, node: Node) -> int:
+        self.nodes.append(node)
+        self.sizes.append(self._size(node))
+        return len(self.nodes) - 1
 
     def _size(self, node: Node) -> int:
         """About how many characters the node prints as (children are already sized)."""
-        kind, sizes = node[0], self.sizes
-        if kind == _NUM:
-            return len(str(node[1]))
-        if kind in (_VAR, _CONST):
-            return len(str(node[1]))
-        children: list[int] = list(node[2]) if kind == _FN else [n for p in node[2] for n in p]
-        # An add lists (term, coefficient) pairs: the coefficients stand for their text.
-        total = sum(sizes[n] if isinstance(n, int) else len(str(n)) for n in children)
-        return len(str(node[1])) + total + 3 * len(node[2])
+        sizes = self.sizes
+        if type(node) is Number:
+            return len(str(node.number))
+        if type(node) is Variable or type(node) is Constant:
+            return len(node.name)
+        if type(node) is Function:
+            return len(node.name) + sum(sizes[a] for a in node.args) + 3 * len(node.args)
+        if type(node) is Sum:
+            # A coefficient stands for its text.
+            inside = sum(sizes[t] + len(str(c)) for t, c in node.terms)
+            return len(str(node.constant)) + inside + 3 * len(node.terms)
+        inside = sum(sizes[b] + sizes[e] for b, e in node.factors)
+        return len(str(node.coefficient)) + inside + 3 * len(node.factors)
 
-    def num(self, q: Fraction) -> int:
-        return self._intern((_NUM, exact(q)))
-
-    def _rational(self, n: int) -> Fraction | None:
+    def rational(self, n: int) -> Fraction | None:
+        """The number node n is, or None when it is not a number."""
         node = self.nodes[n]
-        return node[1] if node[0] == _NUM else None
+        return node.number if type(node) is Number else None
+
+    def is_negative(self, n: int) -> bool:
+        """Whether node n is a negative number or a product with a negative coefficient.
+
+        Such a node prints with a leading minus, and as an exponent it puts its
+        power under a fraction bar (x**(-2*y) prints as 1/x**(2*y)): a product
+        with one is not multiplied out over a sum.
+        """
+        node = self.nodes[n]
+        if type(node) is Number:
+            return node.number < 0
+        return type(node) is Product and node.coefficient < 0
+
+    def factors_of(self, n: int) -> Factors:
+        """A term's (base, exponent) pairs: a product's own; any other node is its one base."""
+        node = self.nodes[n]
+        return node.factors if type(node) is Product else ((n, self.one),)
 
     def add(self, items: Iterable[int]) -> int:
         return self.signed_sum((n, 1) for n in items)
@@ -412,12 +521,12 @@ class Algebra:
         terms: dict[int, Fraction] = {}
         for n, sign in items:
             node = self.nodes[n]
-            self.spend(len(node[2]) if node[0] == _ADD else 1)
-            if node[0] == _NUM:
-                constant = exact(constant + node[1] if sign > 0 else constant - node[1])
-            elif node[0] == _ADD:
-                constant = exact(constant + node[1] if sign > 0 else constant - node[1])
-                for t, c in node[2]:
+            self.spend(len(node.terms) if type(node) is Sum else 1)
+            if type(node) is Number:
+                constant = exact(constant + node.number if sign > 0 else constant - node.number)
+            elif type(node) is Sum:
+                constant = exact(constant + node.constant if sign > 0 else constant - node.constant)
+                for t, c in node.terms:
                     terms[t] = exact(terms.get(t, 0) + (c if sign > 0 else -c))
             else:
                 c, t = self._split(n)
@@ -427,8 +536,8 @@ class Algebra:
     def _split(self, n: int) -> tuple[Fraction, int]:
         """A term as (numeric coefficient, the rest)."""
         node = self.nodes[n]
-        if node[0] == _MUL and node[1] != 1:
-            return node[1], self._make_mul(Fraction(1), dict(node[2]), expand=False)
+        if type(node) is Product and node.coefficient != 1:
+            return node.coefficient, self._make_mul(Fraction(1), dict(node.factors), expand=False)
         return Fraction(1), n
 
     def _make_add(self, constant: Fraction, terms: dict[int, Fraction]) -> int:
@@ -441,12 +550,12 @@ class Algebra:
             common = self._common_factors(list(terms))
             if common and self._worth_factoring(common, list(terms)):
                 return self._factor_out(common, terms)
-        return self._intern((_ADD, constant, tuple(sorted(terms.items()))))
+        return self._intern(Sum(constant, tuple(sorted(terms.items()))))
 
     def _worth_factoring(self, common: dict[int, int], terms: list[int]) -> bool:
         """Whether c*(a + b) prints shorter than c*a + c*b: n - 1 copies of 'c*' saved,
         two parentheses paid. Only factors that every term has whole count."""
-        dicts = [self._factor_dict(t) for t in terms]
+        dicts = [dict(self.factors_of(t)) for t in terms]
         length = 0
         for base, exponent in common.items():
             if all(d[base] == exponent for d in dicts):
@@ -454,20 +563,16 @@ class Algebra:
                 length += 0 if exponent == self.one else self.sizes[exponent] + 2
         return (len(terms) - 1) * length - 2 > 0
 
-    def _factor_dict(self, t: int) -> dict[int, int]:
-        node = self.nodes[t]
-        return dict(node[2]) if node[0] == _MUL else {t: self.one}
-
     def _common_factors(self, terms: list[int]) -> dict[int, int]:
         """The factors every term has: the same power, or the least positive one."""
-        dicts = [self._factor_dict(t) for t in terms]
+        dicts = [dict(self.factors_of(t)) for t in terms]
         common: dict[int, int] = {}
         for base, exponent in dicts[0].items():
             exponents = [d.get(base) for d in dicts]
             if all(e == exponent for e in exponents):
                 common[base] = exponent
                 continue
-            numbers = [None if e is None else self._rational(e) for e in exponents]
+            numbers = [None if e is None else self.rational(e) for e in exponents]
             if all(q is not None and q > 0 for q in numbers):
                 common[base] = self.num(min(q for q in numbers if q is not None))
         return common
@@ -479,26 +584,27 @@ class Algebra:
         """
         pieces = []
         for t, c in terms.items():
-            left = self._factor_dict(t)
+            left = dict(self.factors_of(t))
             for base, exponent in common.items():
                 if left[base] == exponent:
                     del left[base]
                 else:
-                    q, least = self._rational(left[base]), self._rational(exponent)
+                    q, least = self.rational(left[base]), self.rational(exponent)
                     assert q is not None and least is not None
                     left[base] = self.num(q - least)
             pieces.append(self._make_mul(c, left, expand=False))
         inner = self.add(pieces)
         g = Fraction(1)
         node = self.nodes[inner]
-        if node[0] == _ADD:
-            numbers = [node[1], *(c for _, c in node[2])] if node[1] else [c for _, c in node[2]]
+        if type(node) is Sum:
+            coefficients = [c for _, c in node.terms]
+            numbers = [node.constant, *coefficients] if node.constant else coefficients
             if all(q.denominator == 1 for q in numbers):
                 g = Fraction(math.gcd(*(q.numerator for q in numbers)))
                 if sum(q < 0 for q in numbers) > sum(q > 0 for q in numbers):
                     g = -g
                 if g != 1:
-                    inner = self._make_add(node[1] / g, {t: c / g for t, c in node[2]})
+                    inner = self._make_add(node.constant / g, {t: c / g for t, c in node.terms})
         factors = [self.power(b, e) for b, e in common.items()]
         return self.mul([self.num(g), inner, *factors])
 
@@ -506,21 +612,19 @@ class Algebra:
         """c times a term free of coefficient (never a sum or a number)."""
         if c == 1:
             return t
-        node = self.nodes[t]
-        factors = node[2] if node[0] == _MUL else ((t, self.one),)
-        return self._intern((_MUL, c, factors))
+        return self._intern_product(c, self.factors_of(t))
 
     def mul(self, items: Iterable[int], expand: bool | None = None) -> int:
         coefficient = Fraction(1)
         exponents: dict[int, list[int]] = {}
         for n in items:
             node = self.nodes[n]
-            self.spend(len(node[2]) if node[0] == _MUL else 1)
-            if node[0] == _NUM:
-                coefficient = exact(coefficient * node[1])
-            elif node[0] == _MUL:
-                coefficient = exact(coefficient * node[1])
-                for base, exponent in node[2]:
+            self.spend(len(node.factors) if type(node) is Product else 1)
+            if type(node) is Number:
+                coefficient = exact(coefficient * node.number)
+            elif type(node) is Product:
+                coefficient = exact(coefficient * node.coefficient)
+                for base, exponent in node.factors:
                     exponents.setdefault(base, []).append(exponent)
             else:
                 exponents.setdefault(n, []).append(self.one)
@@ -537,7 +641,7 @@ class Algebra:
         for base, exponent in factors.items():
             if exponent == self.zero:
                 continue  # x**0 = 1
-            q, e = self._rational(base), self._rational(exponent)
+            q, e = self.rational(base), self.rational(exponent)
             if q is not None and e is not None and e.denominator == 1:
                 folded = _rational_power(q, e)
                 if folded is None:
@@ -556,14 +660,14 @@ class Algebra:
                 if coefficient == 1:
                     return base
                 node = self.nodes[base]
-                if node[0] == _ADD:  # distribute a number over a sum: 2*(x + 1) = 2*x + 2
+                if type(node) is Sum:  # distribute a number over a sum: 2*(x + 1) = 2*x + 2
                     return self._make_add(
-                        exact(coefficient * node[1]),
-                        {t: exact(coefficient * c) for t, c in node[2]},
+                        exact(coefficient * node.constant),
+                        {t: exact(coefficient * c) for t, c in node.terms},
                     )
         if (self.expand if expand is None else expand) and self._expandable(kept):
             return self._expand(coefficient, kept)
-        return self._intern((_MUL, coefficient, tuple(sorted(kept.items()))))
+        return self._intern_product(coefficient, tuple(sorted(kept.items())))
 
     def _expandable(self, factors: dict[int, int]) -> bool:
         """Multiply out a product of one sum and no denominator: x*exp(x)*(x + 1).
@@ -572,33 +676,32 @@ class Algebra:
         """
         sums = 0
         for base, exponent in factors.items():
-            if self.nodes[base][0] == _ADD and exponent == self.one:
+            node = self.nodes[base]
+            if type(node) is Sum and exponent == self.one:
                 sums += 1
-                if len(self.nodes[base][2]) >= _MAX_EXPANSION:
+                if len(node.terms) >= _MAX_EXPANSION:
                     return False
-            elif self._negative_node(exponent):
+            elif self.is_negative(exponent):
                 return False
         return sums == 1
 
-    def _negative_node(self, n: int) -> bool:
-        node = self.nodes[n]
-        return node[0] in (_NUM, _MUL) and bool(node[1] < 0)
-
-    def _summands(self, n: int) -> list[int]:
-        node = self.nodes[n]
-        terms = [self._scale(t, c) for t, c in node[2]]
-        return [self.num(node[1]), *terms] if node[1] else terms
-
     def _expand(self, coefficient: Fraction, factors: dict[int, int]) -> int:
         """Multiply a product out over its sum: x*(y + 1) = x*y + x."""
-        (total,) = (b for b, e in factors.items() if e == self.one and self.nodes[b][0] == _ADD)
+        (total,) = (b for b, e in factors.items() if e == self.one and type(self.nodes[b]) is Sum)
         rest = self._make_mul(
             coefficient, {b: e for b, e in factors.items() if b != total}, expand=False
         )
         return self.add([self.mul([rest, t], expand=False) for t in self._summands(total)])
 
+    def _summands(self, n: int) -> list[int]:
+        """A sum's terms as nodes, the constant first."""
+        node = self.nodes[n]
+        assert type(node) is Sum
+        terms = [self._scale(t, c) for t, c in node.terms]
+        return [self.num(node.constant), *terms] if node.constant else terms
+
     def power(self, base: int, exponent: int) -> int:
-        e = self._rational(exponent)
+        e = self.rational(exponent)
         node = self.nodes[base]
         if e is None:
             if base == self.one:
@@ -608,8 +711,8 @@ class Algebra:
             return self.one
         if e == 1:
             return base
-        if node[0] == _NUM:
-            q = node[1]
+        if type(node) is Number:
+            q = node.number
             if q == 0 and e < 0:
                 raise EvaluationError.of_value(
                     "pow", [0.0, float(e)], f"is undefined: {ops.POW.domain}", "**"
@@ -624,48 +727,29 @@ class Algebra:
             if root is not None:
                 return self.num(root)
             return self._make_mul(Fraction(1), {base: exponent})
-        if e.denominator == 1 and node[0] == _MUL:
+        if e.denominator == 1 and type(node) is Product:
             # (c*x**a*y)**n = c**n*x**(a*n)*y**n for an integer n.
-            c = _rational_power(node[1], e)
+            c = _rational_power(node.coefficient, e)
             if c is not None:
-                return self._make_mul(c, {b: self.mul([x, exponent]) for b, x in node[2]})
+                return self._make_mul(c, {b: self.mul([x, exponent]) for b, x in node.factors})
         return self._make_mul(Fraction(1), {base: exponent})
 
     def function(self, name: str, args: Sequence[int]) -> int:
-        if name == "log" and self.nodes[args[0]] == (_CONST, "e"):
+        if name == "log" and self.nodes[args[0]] == Constant("e"):
             return self.one
         if name == "sqrt":
-            q = self._rational(args[0])
+            q = self.rational(args[0])
             if q is not None and q < 0:
                 _fold_function(name, q)  # raises the domain error of sqrt
             # sqrt(x) is x**(1/2), so that sqrt(x)*sqrt(x) is x and x/sqrt(x) is sqrt(x).
             return self.power(args[0], self.num(Fraction(1, 2)))
         if len(args) == 1:
-            q = self._rational(args[0])
+            q = self.rational(args[0])
             if q is not None:
                 folded = _fold_function(name, q)
                 if folded is not None:
                     return self.num(folded)
-        return self._intern((_FN, name, tuple(args)))
-
-    def apply(self, op: ops.Primitive, args: Sequence[int]) -> int:
-        """The canonical node of a primitive applied to canonical nodes."""
-        name = op.name
-        if name == "add":
-            return self.add(args)
-        if name == "sub":
-            return self.add([args[0], self.mul([self.minus_one, args[1]])])
-        if name == "mul":
-            return self.mul(args)
-        if name == "neg":
-            return self.mul([self.minus_one, args[0]])
-        if name == "div":
-            if args[1] == self.zero:
-                raise EvaluationError.division_by_zero()
-            return self.mul([args[0], self.power(args[1], self.minus_one)])
-        if name == "pow":
-            return self.power(args[0], args[1])
-        return self.function(name, args)
+        return self._intern(Function(name, tuple(args)))
 
     # reading graphs
 
@@ -721,17 +805,20 @@ class Algebra:
                 factors = product_of(v.inputs[0])
                 factors.append(self.power(divisor, self.minus_one))
                 products[v] = factors
+            elif name == "pow":
+                base, exponent = (settled(i) for i in v.inputs)
+                done[v] = self.power(base, exponent)
             elif v.op is not None:
-                done[v] = self.apply(v.op, [settled(i) for i in v.inputs])
+                done[v] = self.function(name, [settled(i) for i in v.inputs])
             else:
                 done[v] = self._leaf(v)
         return [settled(r) if isinstance(r, Value) else self.num(Fraction(r)) for r in roots]
 
     def _leaf(self, v: Value) -> int:
         if v.requires_grad:
-            return self._intern((_VAR, v.label))
+            return self._intern(Variable(v.label))
         if v.label in ops.CONSTANTS:
-            return self._intern((_CONST, v.label))
+            return self._intern(Constant(v.label))
         if v.label:
             return self.num(literal_value(v.label))  # as written: 0.1 is 1/10
         return self.num(Fraction(float(v.data)))  # a number from a rule: 1.0, 0.5
@@ -779,15 +866,14 @@ class Algebra:
             new: dict[int, int] = {}
             for n in sorted(needed):
                 node = self.nodes[n]
-                kind = node[0]
-                if kind == _FN:
-                    new[n] = self.function(node[1], [new[a] for a in node[2]])
-                elif kind == _ADD:
-                    terms = [self.mul([self.num(c), new[t]]) for t, c in node[2]]
-                    new[n] = self.add([self.num(node[1]), *terms])
-                elif kind == _MUL:
-                    powers = [self.power(new[b], new[e]) for b, e in node[2]]
-                    new[n] = self.mul([self.num(node[1]), *powers])
+                if type(node) is Function:
+                    new[n] = self.function(node.name, [new[a] for a in node.args])
+                elif type(node) is Sum:
+                    terms = [self.mul([self.num(c), new[t]]) for t, c in node.terms]
+                    new[n] = self.add([self.num(node.constant), *terms])
+                elif type(node) is Product:
+                    powers = [self.power(new[b], new[e]) for b, e in node.factors]
+                    new[n] = self.mul([self.num(node.coefficient), *powers])
                 else:
                     new[n] = n
             return [new[root] for root in roots]
@@ -804,17 +890,20 @@ def _joined(a: list[_T], b: list[_T]) -> list[_T]:
 
 
 def _structural_children(node: Node) -> list[int]:
-    if node[0] == _ADD:
-        return [t for t, _ in node[2]]
-    if node[0] == _MUL:
-        return [n for pair in node[2] for n in pair]
-    if node[0] == _FN:
-        return list(node[2])
+    if type(node) is Sum:
+        return [t for t, _ in node.terms]
+    if type(node) is Product:
+        return [n for factor in node.factors for n in factor]
+    if type(node) is Function:
+        return list(node.args)
     return []
 
 
 def _fold_function(name: str, q: Fraction) -> Fraction | None:
-    """f(q) when it is rational (sin(0) = 0, sqrt(4) = 2); None to keep f(q) as it is."""
+    """f(q) when it is rational (sin(0) = 0, abs(-2) = 2); None to keep f(q) as it is.
+
+    Raises the domain error of f at q (log(0), sqrt(-1)).
+    """
     if name == "abs":
         return abs(q)
     if name == "sign":
@@ -831,9 +920,7 @@ def _fold_function(name: str, q: Fraction) -> Fraction | None:
     if domain_error:
         op = ops.BY_NAME[name]
         raise EvaluationError.of_value(name, [float(q)], f"is undefined: {op.domain}")
-    if name == "sqrt":
-        return _rational_root(q, Fraction(1, 2))
-    exact = {
+    known = {
         ("exp", 0): 1,
         ("log", 1): 0,
         ("sin", 0): 0,
@@ -848,7 +935,7 @@ def _fold_function(name: str, q: Fraction) -> Fraction | None:
     }
     if name == "sigmoid" and q == 0:
         return Fraction(1, 2)
-    found = exact.get((name, q.numerator)) if q.denominator == 1 else None
+    found = known.get((name, q.numerator)) if q.denominator == 1 else None
     return None if found is None else Fraction(found)
 
 
@@ -985,8 +1072,8 @@ class _Printer:
             needed.add(n)
             stack.extend(_structural_children(self.nodes[n]))
         # Variables first, in the original's order: that becomes the formula's order.
-        variables = [n for n in needed if self.nodes[n][0] == _VAR]
-        for n in sorted(variables, key=lambda n: self.rank.get(self.nodes[n][1], len(self.rank))):
+        variables = {n: node.name for n in needed if type(node := self.nodes[n]) is Variable}
+        for n in sorted(variables, key=lambda n: self.rank.get(variables[n], len(self.rank))):
             self.standard[n] = self._emit(n)
         for n in sorted(needed):
             if n not in self.standard:
@@ -1001,11 +1088,17 @@ class _Printer:
 
     def _leaf(self, name: str, value: float | None) -> int:
         if name not in self.leaves:
-            self.leaves[name] = self._step(Step(None, (), name, value))
+            self.leaves[name] = self._step(Step(None, name=name, value=value))
         return self.leaves[name]
 
     def _op(self, op: ops.Primitive, *args: int) -> int:
         return self._step(Step(op, args))
+
+    def _chain(self, op: ops.Primitive, items: Sequence[int]) -> int:
+        result = items[0]
+        for item in items[1:]:
+            result = self._op(op, result, item)
+        return result
 
     def _number(self, q: Fraction) -> int:
         """A number leaf; a negative one prints as unary minus, a fraction as a/b."""
@@ -1021,31 +1114,28 @@ class _Printer:
 
     def _emit(self, n: int) -> int:
         node = self.nodes[n]
-        kind = node[0]
-        if kind == _NUM:
-            return self._number(node[1])
-        if kind == _VAR:
-            return self._leaf(node[1], None)
-        if kind == _CONST:
-            return self._leaf(node[1], ops.CONSTANTS[node[1]])
-        if kind == _FN:
-            return self._op(ops.BY_NAME[node[1]], *(self.standard[a] for a in node[2]))
-        if kind == _MUL:
-            return self._product(node[1], node[2])
-        return self._sum(node[1], node[2])
-
-    def _negative(self, n: int) -> bool:
-        node = self.nodes[n]
-        return node[0] in (_NUM, _MUL) and bool(node[1] < 0)
+        if type(node) is Number:
+            return self._number(node.number)
+        if type(node) is Variable:
+            return self._leaf(node.name, None)
+        if type(node) is Constant:
+            return self._leaf(node.name, ops.CONSTANTS[node.name])
+        if type(node) is Function:
+            return self._op(ops.BY_NAME[node.name], *(self.standard[a] for a in node.args))
+        if type(node) is Product:
+            return self._product(node.coefficient, node.factors)
+        return self._sum(node.constant, node.terms)
 
     def _negated_exponent(self, n: int) -> int:
+        """A negative exponent without its minus, for the power under a fraction bar."""
         node = self.nodes[n]
-        if node[0] == _NUM:
-            return self._number(-node[1])
-        return self._product(-node[1], node[2])
+        if type(node) is Number:
+            return self._number(-node.number)
+        assert type(node) is Product, "only a number or a product is negative"
+        return self._product(-node.coefficient, node.factors)
 
     def _power(self, base: int, exponent: int, negate: bool) -> int:
-        q = self.algebra._rational(exponent)
+        q = self.algebra.rational(exponent)
         if q is not None and abs(q) == 1:
             return self.standard[base]
         if q is not None and abs(q) == Fraction(1, 2):
@@ -1053,24 +1143,26 @@ class _Printer:
         shown = self._negated_exponent(exponent) if negate else self.standard[exponent]
         return self._op(ops.POW, self.standard[base], shown)
 
-    def _factor_key(self, pair: tuple[int, int]) -> tuple[Any, ...]:
-        base = pair[0]
+    def _factor_key(self, factor: tuple[int, int]) -> tuple[Any, ...]:
+        base, exponent = factor
         node = self.nodes[base]
-        kind = node[0]
-        if kind in (_NUM, _CONST):
-            return (0, str(node[1]), base)
-        if kind == _VAR:
+        if type(node) is Number:
+            return (0, str(node.number), base)
+        if type(node) is Constant:
+            return (0, node.name, base)
+        if type(node) is Variable:
             # y*x**(y - 1): variables under a symbolic power come after plain ones.
-            symbolic = self.nodes[pair[1]][0] != _NUM
-            return (2 if symbolic else 1, self.rank.get(node[1], len(self.rank)), node[1], base)
-        if kind == _FN:
-            return (3, node[1], base)
+            symbolic = type(self.nodes[exponent]) is not Number
+            return (2 if symbolic else 1, self.rank.get(node.name, len(self.rank)), node.name, base)
+        if type(node) is Function:
+            return (3, node.name, base)
         return (4, "", base)
 
     def _product(self, coefficient: Fraction, factors: Sequence[tuple[int, int]]) -> int:
         ordered = sorted(factors, key=self._factor_key)
-        top = [self._power(b, e, False) for b, e in ordered if not self._negative(e)]
-        bottom = [self._power(b, e, True) for b, e in ordered if self._negative(e)]
+        negative_exponent = self.algebra.is_negative
+        top = [self._power(b, e, False) for b, e in ordered if not negative_exponent(e)]
+        bottom = [self._power(b, e, True) for b, e in ordered if negative_exponent(e)]
         negative = coefficient < 0
         c = abs(coefficient)
         p, q = c.numerator, c.denominator
@@ -1090,37 +1182,38 @@ class _Printer:
                 top[0] = self._number(-Fraction(self.steps[top[0]].name))
             else:
                 top[0] = self._op(ops.NEG, top[0])
-        result = _chain(self, ops.MUL, top)
+        result = self._chain(ops.MUL, top)
         if bottom:
-            result = self._op(ops.DIV, result, _chain(self, ops.MUL, bottom))
+            result = self._op(ops.DIV, result, self._chain(ops.MUL, bottom))
         return result
 
     def _degree(self, term: int) -> Fraction:
         node = self.nodes[term]
-        if node[0] == _VAR:
+        if type(node) is Variable:
             return Fraction(1)
-        if node[0] != _MUL:
+        if type(node) is not Product:
             return Fraction(0)
         degree = Fraction(0)
-        for base, exponent in node[2]:
-            e = self.algebra._rational(exponent)
-            if self.nodes[base][0] == _VAR and e is not None:
+        for base, exponent in node.factors:
+            e = self.algebra.rational(exponent)
+            if type(self.nodes[base]) is Variable and e is not None:
                 degree += e
         return degree
 
-    def _term_key(self, term: int) -> tuple[Any, ...]:
-        node = self.nodes[term]
-        pairs = node[2] if node[0] == _MUL else ((term, self.algebra.one),)
-        return (-self._degree(term), sorted(self._factor_key(p) for p in pairs))
+    def _term_key(self, term: tuple[int, Fraction]) -> tuple[Any, ...]:
+        t, _ = term
+        factors = self.algebra.factors_of(t)
+        return (-self._degree(t), sorted(self._factor_key(f) for f in factors))
 
     def _sum(self, constant: Fraction, terms: Sequence[tuple[int, Fraction]]) -> int:
         ordered: list[tuple[int | None, Fraction]] = [
-            (t, c) for t, c in sorted(terms, key=lambda tc: self._term_key(tc[0]))
+            (t, c) for t, c in sorted(terms, key=self._term_key)
         ]
         if constant != 0:
             ordered.append((None, constant))
         # Start with a positive term when there is one: 1 - x rather than -x + 1.
-        if ordered[0][1] < 0:
+        _, leading = ordered[0]
+        if leading < 0:
             for k, (_, c) in enumerate(ordered):
                 if c > 0:
                     ordered.insert(0, ordered.pop(k))
@@ -1132,18 +1225,9 @@ class _Printer:
             if t is None:
                 piece = self._number(shown)
             else:
-                node = self.nodes[t]
-                factors = node[2] if node[0] == _MUL else ((t, self.algebra.one),)
-                piece = self._product(shown, factors)
+                piece = self._product(shown, self.algebra.factors_of(t))
             result = piece if first else self._op(ops.ADD if c > 0 else ops.SUB, result, piece)
         return result
-
-
-def _chain(printer: _Printer, op: ops.Primitive, items: Sequence[int]) -> int:
-    result = items[0]
-    for item in items[1:]:
-        result = printer._op(op, result, item)
-    return result
 
 
 __all__ = [
