@@ -156,7 +156,7 @@ def test_third_derivatives_match_sympy(text, at):
     expression = parse(text)
     reference = sympy.sympify(text, locals=SYMPY_NAMES)
     for order in (1, 2, 3, 4):
-        _, nth = d.derivative_at(expression, point, "x", order)
+        nth = d.derivative_at(expression, point, "x", order).derivative
         expected = float(sympy.diff(reference, X, order).evalf(30, subs={X: at, Y: 1.3}))
         assert close(nth, expected), (text, order, nth, expected)
 
@@ -171,7 +171,7 @@ def test_power_in_both_arguments(x, y):
             assert close(result.hessian[i][j], expected)
     for order in (2, 3):
         for name, symbol in (("x", X), ("y", Y)):
-            _, nth = d.derivative_at(parse("x**y"), {"x": x, "y": y}, name, order)
+            nth = d.derivative_at(parse("x**y"), {"x": x, "y": y}, name, order).derivative
             assert close(nth, float(sympy.diff(f, symbol, order).subs({X: x, Y: y})))
 
 
@@ -190,11 +190,19 @@ def test_hessian_row_of_a_linear_variable_is_zero_and_constant_grads_work():
 
 
 def test_numbers_of_the_issue():
-    assert d.derivative_at(parse("4*x**2-2*x+5"), {"x": 3}, "x", 2) == (35.0, 8.0)
-    assert d.derivative_at(parse("sin(x)"), {"x": 1}, "x", 4)[1] == pytest.approx(math.sin(1))
+    found = d.derivative_at(parse("4*x**2-2*x+5"), {"x": 3}, "x", 2)
+    assert (found.expr, found.at, found.value, found.derivative) == (
+        "4*x**2-2*x+5",
+        {"x": 3.0},
+        35.0,
+        8.0,
+    )
+    assert d.derivative_at(parse("sin(x)"), {"x": 1}, "x", 4).derivative == pytest.approx(
+        math.sin(1)
+    )
     # Past the degree the derivative is exactly 0, at any order.
-    assert d.derivative_at(parse("x**3"), {"x": 2}, "x", 4)[1] == 0.0
-    assert d.derivative_at(parse("x**3"), {"x": 2}, "x", 9)[1] == 0.0
+    assert d.derivative_at(parse("x**3"), {"x": 2}, "x", 4).derivative == 0.0
+    assert d.derivative_at(parse("x**3"), {"x": 2}, "x", 9).derivative == 0.0
 
 
 def test_a_derivative_that_is_undefined_at_the_point_is_an_evaluation_error():
@@ -272,7 +280,7 @@ def test_printed_second_derivative_agrees_with_the_engine(text, point):
     at = {"x": point[0], "y": point[1]}
     assume("x" in expression.variables and well_conditioned(expression, at))
     try:
-        _, expected = d.derivative_at(expression, at, "x", 2)
+        expected = d.derivative_at(expression, at, "x", 2).derivative
     except EvaluationError:
         assume(False)
     printed = d.derivative(expression, "x", order=2).format()

@@ -130,7 +130,7 @@ def _order(
     """``autodiff grad --order N``: the N-th derivative with respect to one variable."""
     # Imported here, not with the module: `autodiff --help` and other commands skip it.
     from ..features import derivatives
-    from ..render.formats import OrderRecord, render_order
+    from ..render.formats import render_order
 
     names = list(dict.fromkeys(wrt))
     if len(names) > 1:
@@ -143,9 +143,7 @@ def _order(
             found = ", ".join(expression.variables) or "none"
             raise UsageError(f"--order needs --wrt NAME to say which variable (variables: {found})")
         names = list(expression.variables)
-    value, nth = derivatives.derivative_at(expression, point, names[0], order)
-    at_point = {name: point[name] for name in expression.variables}
-    record = OrderRecord(expr, at_point, value, names[0], order, nth)
+    record = derivatives.derivative_at(expression, point, names[0], order)
     if chosen == "table":
         from ..render.table import print_order_table
 

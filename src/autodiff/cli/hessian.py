@@ -40,7 +40,7 @@ def hessian(
     """Print the value, the gradient and the matrix of second partials of EXPR at --at."""
     # Imported here, not with the module: `autodiff --help` and other commands skip it.
     from ..features import derivatives
-    from ..render.formats import HessianRecord, render_hessian
+    from ..render.formats import render_hessian
 
     chosen = choose_format(format, FORMATS)
     expression = parse(expr, max_nodes)
@@ -48,11 +48,7 @@ def hessian(
         raise UsageError(f"'{expr}' has no variable to differentiate with respect to")
     check_work("the Hessian", len(expression.variables), len(expression), max_work)
     point = parse_point(at or [])
-    result = derivatives.hessian(expression, point)
-    at_point = {name: point[name] for name in expression.variables}
-    record = HessianRecord(
-        expr, at_point, result.variables, result.value, result.grad, result.hessian
-    )
+    record = derivatives.hessian(expression, point)
     if chosen == "table":
         from ..render.table import print_hessian_table
 

@@ -127,13 +127,26 @@ def derivative_label(name: str, order: int) -> str:
     return f"d/d{name}" if order == 1 else f"d{order}/d{name}{order}"
 
 
+@dataclass(frozen=True)
+class DerivativeAt:
+    """The value and the ``order``-th derivative with respect to ``wrt`` at a point."""
+
+    expr: str
+    at: dict[str, float]  # the point, for the expression's variables only
+    value: float
+    wrt: str
+    order: int
+    derivative: float
+
+
 def derivative_at(
     expression: Expression, point: Mapping[str, float], wrt: str, order: int
-) -> tuple[float, float]:
+) -> DerivativeAt:
     """The value and the ``order``-th derivative with respect to ``wrt`` at ``point``.
 
     >>> from autodiff import parse
-    >>> derivative_at(parse("4*x**2 - 2*x + 5"), {"x": 3}, "x", 2)
+    >>> found = derivative_at(parse("4*x**2 - 2*x + 5"), {"x": 3}, "x", 2)
+    >>> found.value, found.derivative
     (35.0, 8.0)
     """
     _check_order(order)
@@ -150,13 +163,26 @@ def derivative_at(
                 _check_size(current, k)
             (current,) = _gradients(current, [leaf], create_graph=k < order)
     data = current.data if isinstance(current, Value) else current
-    return float(values[-1].data), _finite(data, derivative_label(wrt, order))
+    return DerivativeAt(
+        expr=expression.text,
+        at=_point_of(expression, point),
+        value=float(values[-1].data),
+        wrt=wrt,
+        order=order,
+        derivative=_finite(data, derivative_label(wrt, order)),
+    )
+
+
+def _point_of(expression: Expression, point: Mapping[str, float]) -> dict[str, float]:
+    return {name: float(point[name]) for name in expression.variables}
 
 
 @dataclass(frozen=True)
 class HessianResult:
     """The value, the gradient and the matrix of second partials at a point."""
 
+    expr: str
+    at: dict[str, float]  # the point, for the expression's variables only
     variables: tuple[str, ...]
     value: float
     grad: dict[str, float]
@@ -189,7 +215,14 @@ def hessian(expression: Expression, point: Mapping[str, float]) -> HessianResult
                 continue
             row = _gradients(first, leaves, create_graph=False)
             rows.append([_finite(h, f"d2/d{name}d{n}") for n, h in zip(names, row, strict=True)])
-    return HessianResult(variables=names, value=float(values[-1].data), grad=grad, hessian=rows)
+    return HessianResult(
+        expr=expression.text,
+        at=_point_of(expression, point),
+        variables=names,
+        value=float(values[-1].data),
+        grad=grad,
+        hessian=rows,
+    )
 
 
 # -- formulas -----------------------------------------------------------------
@@ -1235,6 +1268,7 @@ __all__ = [
     "MAX_EXACT_BITS",
     "MAX_NODES",
     "Algebra",
+    "DerivativeAt",
     "HessianResult",
     "derivative",
     "derivative_at",

@@ -20,6 +20,7 @@ from .terminal import rounded
 
 if TYPE_CHECKING:  # grad's start-up loads this module: the features it renders load only with them
     from ..features.check import CheckResult
+    from ..features.derivatives import DerivativeAt, HessianResult
     from ..features.explain import Edge, Trace
     from ..features.gradient import Gradient
 
@@ -75,19 +76,7 @@ def pretty_label(name: str, order: int) -> str:
     return f"∂{power}f/∂{name}{power}"
 
 
-@dataclass(frozen=True)
-class OrderRecord:
-    """The N-th derivative of an expression with respect to one variable, at a point."""
-
-    expr: str
-    at: dict[str, float]
-    value: float
-    wrt: str
-    order: int
-    derivative: float
-
-
-def render_order(record: OrderRecord, fmt: str) -> str:
+def render_order(record: DerivativeAt, fmt: str) -> str:
     if fmt == "plain":
         label = plain_label(record.wrt, record.order)
         return f"value\t{record.value!r}\n{label}\t{record.derivative!r}\n"
@@ -108,19 +97,7 @@ def render_order(record: OrderRecord, fmt: str) -> str:
     raise ValueError(f"no such format: {fmt}")
 
 
-@dataclass(frozen=True)
-class HessianRecord:
-    """The value, the gradient and the matrix of second partials at a point."""
-
-    expr: str
-    at: dict[str, float]
-    variables: tuple[str, ...]
-    value: float
-    grad: dict[str, float]
-    hessian: list[list[float]]
-
-
-def render_hessian(record: HessianRecord, fmt: str) -> str:
+def render_hessian(record: HessianResult, fmt: str) -> str:
     if fmt == "plain":
         lines = [f"value\t{record.value!r}"]
         lines += [f"d/d{n}\t{g!r}" for n, g in record.grad.items()]

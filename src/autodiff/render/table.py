@@ -15,6 +15,7 @@ from rich.table import Table
 from ..core.errors import format_number
 from ..core.safe_text import visible
 from ..features.check import CheckResult
+from ..features.derivatives import DerivativeAt, HessianResult
 from ..features.explain import Trace
 from ..features.gradient import Gradient
 from .formats import (
@@ -22,8 +23,6 @@ from .formats import (
     BACKWARD_TITLE,
     FORWARD_HEADER,
     FORWARD_TITLE,
-    HessianRecord,
-    OrderRecord,
     backward_rows,
     forward_rows,
     grad_rows,
@@ -66,7 +65,7 @@ def _print(table: Table, colour: bool) -> None:
     console(colour).print(table)
 
 
-def print_order_table(record: OrderRecord, precision: int, colour: bool) -> None:
+def print_order_table(record: DerivativeAt, precision: int, colour: bool) -> None:
     table = _table(record.expr, record.at, colour)
     table.add_column(style="bold" if colour else None)
     table.add_column(justify="right")
@@ -75,7 +74,7 @@ def print_order_table(record: OrderRecord, precision: int, colour: bool) -> None
     _print(table, colour)
 
 
-def print_hessian_table(record: HessianRecord, precision: int, colour: bool) -> None:
+def print_hessian_table(record: HessianResult, precision: int, colour: bool) -> None:
     """The value and gradient, then the matrix with the variables along both sides."""
     table = _table(record.expr, record.at, colour)
     table.add_column(style="bold" if colour else None)
