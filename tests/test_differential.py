@@ -528,8 +528,8 @@ def test_printing_and_parsing_again_gives_the_same_numbers(shard, case):
     printed = str(expression)
     again = parse(printed)
     assert str(again) == printed  # printing is a fixed point
-    assert [(s.op, s.args, s.name) for s in again.steps] == [
-        (s.op, s.args, s.name) for s in expression.steps
+    assert [(s.op, s.args, s.text) for s in again.steps] == [
+        (s.op, s.args, s.text) for s in expression.steps
     ]
     assert again.gradient(point) == expression.gradient(point)
 

@@ -39,7 +39,7 @@ def through_the_engine(text: str, point: dict[str, float]) -> Result:
     values = expression.evaluate_all(point)
     values[-1].backward()
     grads = {
-        s.name: float(v.grad)
+        s.text: float(v.grad)
         for s, v in zip(expression.steps, values, strict=True)
         if s.is_variable
     }

@@ -48,8 +48,8 @@ def through_the_engine(text: str, point: dict[str, float]) -> object:
         for step, value in zip(expression.steps, values, strict=True):
             if step.is_variable:
                 if not math.isfinite(value.grad):
-                    return ("partial not finite", step.name)
-                partials[step.name] = float(value.grad)
+                    return ("partial not finite", step.text)
+                partials[step.text] = float(value.grad)
         return float(values[-1].data), partials
     except (EvaluationError, MissingValueError) as error:
         return (type(error).__name__, str(error))

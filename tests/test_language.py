@@ -57,7 +57,7 @@ def test_names_and_variables_in_order_of_first_appearance():
 def test_each_variable_and_constant_appears_once():
     expression = parse("x*x + 2*x + 2")
     leaves = [s for s in expression.steps if s.op is None]
-    assert [leaf.name for leaf in leaves] == ["x", "2"]
+    assert [leaf.text for leaf in leaves] == ["x", "2"]
 
 
 @pytest.mark.parametrize(

@@ -117,7 +117,7 @@ def applied(op: ops.Primitive) -> Any:
     # The text must be the primitive itself, inputs in order, or the check is of something else.
     last = expression.steps[-1]
     assert last.op is op, (op.name, str(expression))
-    assert [expression.steps[i].name for i in last.args] == list(names), str(expression)
+    assert [expression.steps[i].text for i in last.args] == list(names), str(expression)
     return expression
 
 

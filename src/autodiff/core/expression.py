@@ -27,7 +27,7 @@ class Expression:
         if not steps:
             raise ValueError("an expression needs at least one step")
         self.steps: tuple[Step, ...] = tuple(steps)
-        self.variables: tuple[str, ...] = tuple(s.name for s in self.steps if s.is_variable)
+        self.variables: tuple[str, ...] = tuple(s.text for s in self.steps if s.is_variable)
         self.text = text if text is not None else self.format()
 
     def __repr__(self) -> str:
@@ -50,12 +50,12 @@ class Expression:
             for step in self.steps:
                 if step.op is not None:
                     values.append(apply(step.op, *[values[i] for i in step.args]))
-                elif step.value is None:
-                    if step.name not in point:
-                        raise MissingValueError(step.name)
-                    values.append(Value(_as_data(point[step.name]), label=step.name))
+                elif step.constant is None:
+                    if step.text not in point:
+                        raise MissingValueError(step.text)
+                    values.append(Value(_as_data(point[step.text]), label=step.text))
                 else:
-                    values.append(Value(step.value, label=step.name, requires_grad=False))
+                    values.append(Value(step.constant, label=step.text, requires_grad=False))
         return values
 
     def backward(self, point: Mapping[str, float], on_edge: OnEdge | None = None) -> list[Value]:
@@ -69,7 +69,7 @@ class Expression:
         values = self.evaluate_all(point)
         values[-1].backward(on_edge=on_edge)
         check_partials(
-            {s.name: v.grad for s, v in zip(self.steps, values, strict=True) if s.is_variable}
+            {s.text: v.grad for s, v in zip(self.steps, values, strict=True) if s.is_variable}
         )
         return values
 
@@ -126,7 +126,7 @@ class Expression:
                 value[part] = values[-1].data
                 for s, v in zip(self.steps, values, strict=True):
                     if s.is_variable:
-                        grads[s.name][part] = v.grad
+                        grads[s.text][part] = v.grad
                 hidden = _not_finite_inside(values)
                 if hidden is not None:  # a value already NaN or infinite says so itself
                     where = np.flatnonzero(hidden & np.isfinite(value[part])) + start

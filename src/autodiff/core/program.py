@@ -20,12 +20,12 @@ class Step(NamedTuple):
 
     op: Primitive | None
     args: tuple[int, ...] = ()
-    name: str = ""  # a leaf's variable name or constant literal
-    value: float | None = None  # a constant's value; None for a variable
+    text: str = ""  # a leaf's variable name or constant literal, as written
+    constant: float | None = None  # a constant leaf's number; None for a variable
 
     @property
     def is_variable(self) -> bool:
-        return self.op is None and self.value is None
+        return self.op is None and self.constant is None
 
 
 # -- printing ---------------------------------------------------------------
@@ -38,7 +38,7 @@ _INFIX = {"add": " + ", "sub": " - ", "mul": "*", "div": "/", "pow": "**"}
 
 def precedence(step: Step) -> int:
     if step.op is None:
-        return SIGN if step.name.startswith("-") else ATOM
+        return SIGN if step.text.startswith("-") else ATOM
     return PRECEDENCE.get(step.op.name, ATOM)
 
 
@@ -102,7 +102,7 @@ def format_steps(steps: Sequence[Step], root: int, limit: int | None = None) -> 
             continue
         step = steps[item]
         if step.op is None:
-            stack.append(step.name)
+            stack.append(step.text)
             continue
         for part in reversed(layout(steps, step)):
             if isinstance(part, tuple):
@@ -123,7 +123,7 @@ def format_all(steps: Sequence[Step], limit: int) -> list[str]:
     texts: list[str] = []
     for step in steps:
         if step.op is None:
-            texts.append(step.name[: limit + 1])
+            texts.append(step.text[: limit + 1])
             continue
         text = ""
         for piece in layout(steps, step):

@@ -96,7 +96,7 @@ class Tape:
     def _flat_edges(self, steps: Sequence[Step]) -> dict[int, tuple[bool, bool]]:
         """The inputs that steps always ignore (x**0); those they may ignore, in flat_edges."""
         always: dict[int, tuple[bool, bool]] = {}
-        constant = [s.op is None and s.value is not None for s in steps]
+        constant = [s.op is None and s.constant is not None for s in steps]
         for i, op in enumerate(self.ops):
             if op is None or not op.flat or not self.varies[i]:
                 continue

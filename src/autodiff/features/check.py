@@ -101,7 +101,7 @@ def check(
     if not (rtol >= 0.0 and rtol < float("inf")):
         raise UsageError.argument("rtol", f"must be a number >= 0, got {format_number(rtol)}")
     values = expression.backward(point)
-    grad = {s.name: v.grad for s, v in zip(expression.steps, values, strict=True) if s.is_variable}
+    grad = {s.text: v.grad for s, v in zip(expression.steps, values, strict=True) if s.is_variable}
     names = list(dict.fromkeys(wrt)) if wrt is not None else list(grad)
     for name in names:
         if name not in grad:

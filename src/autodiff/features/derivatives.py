@@ -100,7 +100,7 @@ def _check_size(graph: Value, order: int) -> None:
 
 
 def _leaves(expression: Expression, values: Sequence[Value]) -> dict[str, Value]:
-    return {s.name: v for s, v in zip(expression.steps, values, strict=True) if s.is_variable}
+    return {s.text: v for s, v in zip(expression.steps, values, strict=True) if s.is_variable}
 
 
 def _check_variable(expression: Expression, name: str) -> None:
@@ -357,7 +357,7 @@ def _symbolic_graph(expression: Expression) -> list[Value]:
             if step.op is not None:
                 values.append(apply(step.op, *(values[i] for i in step.args)))
             else:
-                values.append(Value(placeholder, label=step.name, requires_grad=step.value is None))
+                values.append(Value(placeholder, label=step.text, requires_grad=step.constant is None))
     return values
 
 
@@ -1121,7 +1121,7 @@ class _Printer:
 
     def _leaf(self, name: str, value: float | None) -> int:
         if name not in self.leaves:
-            self.leaves[name] = self._step(Step(None, name=name, value=value))
+            self.leaves[name] = self._step(Step(None, text=name, constant=value))
         return self.leaves[name]
 
     def _op(self, op: ops.Primitive, *args: int) -> int:
@@ -1212,7 +1212,7 @@ class _Printer:
             bottom.insert(0, self._number(Fraction(q)))
         if negative:
             if top[0] in self.numbers:
-                top[0] = self._number(-Fraction(self.steps[top[0]].name))
+                top[0] = self._number(-Fraction(self.steps[top[0]].text))
             else:
                 top[0] = self._op(ops.NEG, top[0])
         result = self._chain(ops.MUL, top)

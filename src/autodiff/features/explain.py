@@ -93,7 +93,7 @@ def explain(expression: Expression, point: Mapping[str, float]) -> Trace:
         if node.op is None:
             step = expression.steps[index]
             kind = "variable" if step.is_variable else "constant"
-            forward.append(Node(names[node], kind, (), names[node], step.name, node.data))
+            forward.append(Node(names[node], kind, (), names[node], step.text, node.data))
         else:
             forward.append(
                 Node(
@@ -129,7 +129,7 @@ def explain(expression: Expression, point: Mapping[str, float]) -> Trace:
         )
 
     grad = {
-        s.name: float(v.grad)
+        s.text: float(v.grad)
         for s, v in zip(expression.steps, values, strict=True)
         if s.is_variable
     }

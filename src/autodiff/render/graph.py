@@ -125,10 +125,10 @@ def _expression_nodes(expression: Expression) -> list[Node]:
     nodes: list[Node] = []
     for step in expression.steps:
         if step.op is None:
-            constant = step.value is not None
+            constant = step.constant is not None
         else:
             constant = all(nodes[i].constant for i in step.args)
-        nodes.append(Node(step.op, step.args, step.name, constant))
+        nodes.append(Node(step.op, step.args, step.text, constant))
     return nodes
 
 

@@ -70,10 +70,10 @@ def latex(expression: Expression) -> str:
     leaves: dict[int, str] = {}
     for index, step in enumerate(steps):
         if step.op is None:
-            if step.value is None or step.name in ("pi", "e"):
-                text = latex_name(step.name)
+            if step.constant is None or step.text in ("pi", "e"):
+                text = latex_name(step.text)
             else:
-                text = _number(step.name)
+                text = _number(step.text)
             leaves[index] = text
             strength.append(SIGN if text.startswith("-") else ATOM)
             first.append(text[:1])
