@@ -357,7 +357,9 @@ def _symbolic_graph(expression: Expression) -> list[Value]:
             if step.op is not None:
                 values.append(apply(step.op, *(values[i] for i in step.args)))
             else:
-                values.append(Value(placeholder, label=step.text, requires_grad=step.constant is None))
+                values.append(
+                    Value(placeholder, label=step.text, requires_grad=step.constant is None)
+                )
     return values
 
 
