@@ -23,8 +23,8 @@ HERE = Path(__file__).resolve().parent
 GRAMMAR = HERE / "expr.lark"
 TABLES = HERE.parent / "src" / "autodiff" / "language" / "grammar_tables.py"
 
-# The options autodiff's parser is built with; expression.py passes the same.
-OPTIONS = {"parser": "lalr", "maybe_placeholders": False}
+# The options autodiff's parser is built with; language/parser.py passes the same.
+OPTIONS = {"parser": "lalr", "lexer": "basic", "maybe_placeholders": False}
 
 
 def digest(text: str) -> str:

@@ -288,8 +288,9 @@ class Builder:
         self.used: set[str] = set()
 
     # text --------------------------------------------------------------------
-    def space(self) -> str:
-        return self.draw.choice(("", "", "", " ", " ", "  ", "\t", "\n"))
+    def space(self, line_end: bool = True) -> str:
+        """Blanks; a line end only where it cannot end the statement (not before an operator)."""
+        return self.draw.choice(("", "", "", " ", " ", "  ", "\t", "\n" if line_end else " "))
 
     def wrap(self, node: Node, level: int) -> str:
         """The node's text at a position that needs ``level``; sometimes redundant parentheses."""
@@ -376,7 +377,7 @@ class Builder:
     def binary(self, name: str, a: Node, b: Node) -> Node:
         if name == "div" and abs(b.value) < 0.1:
             b = self.binary("add", b, self.literal("1"))
-        s1, s2 = self.space(), self.space()
+        s1, s2 = self.space(line_end=False), self.space()
         text = f"{self.wrap(a, LEVEL[name])}{s1}{BINARY[name]}{s2}{self.wrap(b, RIGHT_LEVEL[name])}"
         return self.apply(name, [a, b], text, LEVEL[name])
 
@@ -393,7 +394,7 @@ class Builder:
             text = f"pow({self.space()}{a.text}, {b.text}{self.space()})"
             return self.apply("pow", [a, b], text, 5)
         # The base is an atom and the exponent a unary: x**2**3 is x**(2**3).
-        text = f"{self.wrap(a, 5)}{self.space()}{spelling}{self.space()}{self.wrap(b, 3)}"
+        text = f"{self.wrap(a, 5)}{self.space(False)}{spelling}{self.space()}{self.wrap(b, 3)}"
         return self.apply("pow", [a, b], text, 4)
 
     def unary(self, sign: str, a: Node) -> Node:

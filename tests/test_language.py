@@ -37,7 +37,7 @@ def value(text: str, **point: float) -> float:
         ("pi", math.pi),
         ("e", math.e),
         ("pow(2, 10)", 1024.0),
-        ("\t1\n+\r2 ", 3.0),
+        ("\t1 +\n\r2 ", 3.0),
     ],
 )
 def test_precedence_and_associativity(text, expected):
@@ -100,8 +100,8 @@ def test_printing_reads_back_to_the_same_structure(text):
         ("x)", 2, "unmatched ')'"),
         ("()", 2, "empty parentheses"),
         ("", 1, "empty"),
-        ("x = 1", 3, "assignment"),
-        ("x; y", 2, "one expression"),
+        ("x = x + 1", 5, "its own definition"),
+        ("x; y", 1, "only the last statement"),
         ("'x'", 1, "strings"),
         ("a.b", 2, "attribute"),
         ("foo(x)", 1, "unknown function 'foo'"),

@@ -15,19 +15,44 @@ from functools import cached_property
 from typing import Any
 
 from .engine import OnEdge, Value, apply, paused_gc
-from .errors import MissingValueError, check_partials
-from .program import Step, format_steps
+from .errors import MissingValueError, UsageError, check_partials
+from .program import Step, format_steps, needed, prune_many
+from .safe_text import excerpt
 from .tape import Tape
 
 
 class Expression:
-    """A parsed formula, independent of any point."""
+    """A parsed program, independent of any point.
 
-    def __init__(self, steps: Sequence[Step], text: str | None = None) -> None:
+    ``definitions`` maps each name the program defines (and its outputs
+    use) to its step; ``outputs`` are the steps of the last statement, the
+    last step when there is one output; ``unused`` names the definitions no
+    output needs (they are not among the steps).
+    """
+
+    def __init__(
+        self,
+        steps: Sequence[Step],
+        text: str | None = None,
+        definitions: Mapping[str, int] | None = None,
+        outputs: Sequence[int] | None = None,
+        unused: Sequence[str] = (),
+    ) -> None:
         if not steps:
             raise ValueError("an expression needs at least one step")
         self.steps: tuple[Step, ...] = tuple(steps)
         self.variables: tuple[str, ...] = tuple(s.text for s in self.steps if s.is_variable)
+        self.definitions: dict[str, int] = dict(definitions or {})
+        self.outputs: tuple[int, ...] = tuple(outputs) if outputs else (len(self.steps) - 1,)
+        if len(self.outputs) == 1 and self.outputs[0] != len(self.steps) - 1:
+            raise ValueError("a program with one output ends with it")
+        self.unused: tuple[str, ...] = tuple(unused)
+        # The name a node is drawn and traced with: the first definition that
+        # names it (a definition of a variable, a = x, is another name for x).
+        self.labels: dict[int, str] = {}
+        for name, index in self.definitions.items():
+            if not self.steps[index].is_variable:
+                self.labels.setdefault(index, name)
         self.text = text if text is not None else self.format()
 
     def __repr__(self) -> str:
@@ -39,23 +64,71 @@ class Expression:
     def __len__(self) -> int:
         return len(self.steps)
 
-    def format(self, step: int = -1, limit: int | None = None) -> str:
-        """The expression (or the sub-expression at ``step``) in the language's syntax."""
-        return format_steps(self.steps, step % len(self.steps), limit)
+    def format(self, step: int = -1, limit: int | None = None, named: bool = False) -> str:
+        """The expression (or the sub-expression at ``step``) in the language's syntax.
+
+        ``named``: a defined step inside it prints as its name, as the user wrote it.
+        """
+        return format_steps(
+            self.steps, step % len(self.steps), limit, self.labels if named else None
+        )
+
+    def output_texts(self) -> list[str]:
+        """Each output as the last statement says it: a defined name, or its formula."""
+        return [self.labels.get(i) or self.format(i, named=True) for i in self.outputs]
+
+    def output(self, k: int) -> Expression:
+        """The program of output ``k`` alone."""
+        if len(self.outputs) == 1:
+            return self
+        steps, new_index = prune_many(self.steps, (self.outputs[k],))
+        definitions = {n: new_index[i] for n, i in self.definitions.items() if i in new_index}
+        return Expression(steps, self.output_texts()[k], definitions)
+
+    def check_point(self, point: Mapping[str, Any]) -> None:
+        """Refuse a value given for a name the program defines."""
+        for name in point:
+            if name in self.definitions:
+                raise UsageError(
+                    f"{excerpt(name)} is defined by the expression; it cannot be given a value"
+                )
+
+    def _one_output(self) -> None:
+        if len(self.outputs) != 1:
+            raise UsageError(
+                f"the program has {len(self.outputs)} outputs"
+                f" ({', '.join(self.output_texts())}); this needs one: for several,"
+                " use jacobian"
+            )
 
     def evaluate_all(self, point: Mapping[str, Any]) -> list[Value]:
         """One Value per step, in program order; the last is the result."""
+        self._one_output()
+        return self.evaluate_steps(point)
+
+    def evaluate_steps(self, point: Mapping[str, Any]) -> list[Value]:
+        """One Value per step, in program order, whatever the outputs.
+
+        A defined node is labelled with its name.
+        """
+        if self.definitions:
+            self.check_point(point)
+        labels = self.labels
         values: list[Value] = []
         with paused_gc():
-            for step in self.steps:
+            for i, step in enumerate(self.steps):
                 if step.op is not None:
-                    values.append(apply(step.op, *[values[i] for i in step.args]))
+                    value = apply(step.op, *[values[i] for i in step.args])
+                    if labels and i in labels:
+                        value.label = labels[i]
+                    values.append(value)
                 elif step.constant is None:
                     if step.text not in point:
                         raise MissingValueError(step.text)
                     values.append(Value(_as_data(point[step.text]), label=step.text))
                 else:
-                    values.append(Value(step.constant, label=step.text, requires_grad=False))
+                    label = labels.get(i, step.text)
+                    values.append(Value(step.constant, label=label, requires_grad=False))
         return values
 
     def backward(self, point: Mapping[str, float], on_edge: OnEdge | None = None) -> list[Value]:
@@ -89,6 +162,8 @@ class Expression:
             arrays = arrays or not isinstance(v, (int, float))
         if arrays:
             return self._gradient_arrays(point)
+        if self.definitions:
+            self.check_point(point)
         try:
             return self._float_sweep.gradient(point)
         except MissingValueError:
@@ -137,6 +212,7 @@ class Expression:
 
     @cached_property
     def _float_sweep(self) -> Tape:
+        self._one_output()
         with paused_gc():
             return Tape(self.steps)
 
@@ -179,4 +255,18 @@ def _as_data(x: Any) -> Any:
     return np.asarray(x, dtype=float)
 
 
-__all__ = ["Expression"]
+def program(
+    steps: Sequence[Step], text: str, definitions: Mapping[str, int], roots: Sequence[int]
+) -> Expression:
+    """The Expression of a program as built: only the steps its outputs need."""
+    if len(roots) == 1 and roots[0] == len(steps) - 1 and all(needed(steps, roots)):
+        # Nothing to drop (every formula without unused definitions): no copy.
+        return Expression(steps, text, definitions)
+    kept, new_index = prune_many(steps, roots)
+    used = {n: new_index[i] for n, i in definitions.items() if i in new_index}
+    unused = [n for n, i in definitions.items() if i not in new_index]
+    outputs = [new_index[r] for r in roots]
+    return Expression(kept, text, used, outputs, unused)
+
+
+__all__ = ["Expression", "program"]

@@ -9,7 +9,7 @@ language is here; the LaTeX printer reads its levels too.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from .ops import Primitive
@@ -45,31 +45,38 @@ def precedence(step: Step) -> int:
 Piece = str | tuple[int, bool]  # literal text, or (input step, wrapped in parentheses)
 
 
-def layout(steps: Sequence[Step], step: Step) -> list[Piece]:
+def layout(
+    steps: Sequence[Step], step: Step, names: Mapping[int, str] | None = None
+) -> list[Piece]:
     """How an operation prints: literal text around its inputs, each maybe in parentheses.
 
-    The one place that knows precedence and associativity when printing.
+    The one place that knows precedence and associativity when printing. An
+    input in ``names`` prints as its name, an atom.
     """
     assert step.op is not None
     name = step.op.name
     mine = precedence(step)
+
+    def precedence_of(i: int) -> int:
+        return ATOM if names and i in names else precedence(steps[i])
+
     if name in ("add", "sub", "mul", "div"):
         left, right = step.args
         return [
-            (left, precedence(steps[left]) < mine),
+            (left, precedence_of(left) < mine),
             _INFIX[name],
-            (right, precedence(steps[right]) <= mine),  # a - (b - c) keeps its parentheses
+            (right, precedence_of(right) <= mine),  # a - (b - c) keeps its parentheses
         ]
     if name == "pow":
         base, exponent = step.args
         return [
-            (base, precedence(steps[base]) <= mine),
+            (base, precedence_of(base) <= mine),
             "**",
-            (exponent, precedence(steps[exponent]) < SIGN),  # the exponent is a unary
+            (exponent, precedence_of(exponent) < SIGN),  # the exponent is a unary
         ]
     if name == "neg":
         (operand,) = step.args
-        return ["-", (operand, precedence(steps[operand]) < SIGN)]
+        return ["-", (operand, precedence_of(operand) < SIGN)]
     pieces: list[Piece] = [name + "("]
     for k, arg in enumerate(step.args):
         if k:
@@ -83,11 +90,17 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
 
 
-def format_steps(steps: Sequence[Step], root: int, limit: int | None = None) -> str:
+def format_steps(
+    steps: Sequence[Step],
+    root: int,
+    limit: int | None = None,
+    names: Mapping[int, str] | None = None,
+) -> str:
     """Print a program back as text, with only the parentheses it needs.
 
     An explicit stack of pieces (text, or a step still to print) instead of
-    recursion; with ``limit`` it stops early and ends with an ellipsis.
+    recursion; with ``limit`` it stops early and ends with an ellipsis. A step
+    in ``names`` below the root prints as its name.
     """
     pieces: list[str] = []
     size = 0
@@ -101,10 +114,13 @@ def format_steps(steps: Sequence[Step], root: int, limit: int | None = None) -> 
                 return _cut("".join(pieces), limit)
             continue
         step = steps[item]
+        if names and item != root and item in names:
+            stack.append(names[item])
+            continue
         if step.op is None:
             stack.append(step.text)
             continue
-        for part in reversed(layout(steps, step)):
+        for part in reversed(layout(steps, step, names)):
             if isinstance(part, tuple):
                 index, wrap = part
                 stack.extend([")", index, "("] if wrap else [index])
@@ -139,12 +155,29 @@ def format_all(steps: Sequence[Step], limit: int) -> list[str]:
 
 
 def prune(steps: Sequence[Step], root: int) -> list[Step]:
-    """Only the steps the root needs, renumbered, in the same order.
+    """Only the steps the root needs, renumbered, in the same order."""
+    return prune_many(steps, (root,))[0]
 
-    Found from the root down, so the cost is that of the root's own steps
+
+def needed(steps: Sequence[Step], roots: Sequence[int]) -> bytearray:
+    """Per step, 1 if a root needs it: one sweep back, since inputs come before their step."""
+    marks = bytearray(len(steps))
+    for r in roots:
+        marks[r] = 1
+    for i in range(max(roots), -1, -1):
+        if marks[i]:
+            for a in steps[i].args:
+                marks[a] = 1
+    return marks
+
+
+def prune_many(steps: Sequence[Step], roots: Sequence[int]) -> tuple[list[Step], dict[int, int]]:
+    """Only the steps the roots need, renumbered, in the same order, and the renumbering.
+
+    Found from the roots down, so the cost is that of the roots' own steps
     however many other formulas share the list."""
-    keep = {root}
-    stack = [root]
+    keep = set(roots)
+    stack = list(keep)
     while stack:
         for a in steps[stack.pop()].args:
             if a not in keep:
@@ -156,4 +189,4 @@ def prune(steps: Sequence[Step], root: int) -> list[Step]:
         step = steps[i]
         new_index[i] = len(kept)
         kept.append(step._replace(args=tuple(new_index[a] for a in step.args)))
-    return kept
+    return kept, new_index

@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import math
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..core import ops
 from ..core.engine import paused_gc
-from ..core.errors import ExpressionError, LimitError, UsageError
-from ..core.expression import Expression
+from ..core.errors import AutodiffError, ExpressionError, LimitError, UsageError
+from ..core.expression import Expression, program
 from ..core.ops import Primitive
 from ..core.program import Step
 from ..core.safe_text import excerpt
@@ -56,6 +57,8 @@ class _Builder:
 
     Lark's LALR parser calls the method named after each rule's alias; a
     plain class serves (no lark.Transformer base, so no lark import here).
+    A definition is reduced before the next statement is read, so a name
+    means its definition from the statement after it on.
     """
 
     def __init__(self) -> None:
@@ -66,6 +69,10 @@ class _Builder:
         self.max_nodes = max_nodes
         self.steps: list[Step] = []
         self.leaves: dict[tuple[str, str], int] = {}
+        self.definitions: dict[str, int] = {}  # name -> the step it names
+        self.defined_at: dict[str, Token] = {}
+        self.first_use: dict[str, Token] = {}  # variable -> where it is first used
+        self.program: Expression | None = None
 
     def _leaf(self, kind: str, name: str, value: float | None) -> int:
         key = (kind, name)
@@ -96,11 +103,15 @@ class _Builder:
 
     def name(self, children: list[Token]) -> int:
         (token,) = children
+        defined = self.definitions.get(token)
+        if defined is not None:
+            return defined
         if token in ops.CONSTANTS:
             return self._leaf("constant", str(token), ops.CONSTANTS[token])
         if token in ops.FUNCTIONS:
             example = ", ".join("xyz"[: ops.FUNCTIONS[token].arity])
             raise self._error(f"'{token}' is a function: call it, as in {token}({example})", token)
+        self.first_use.setdefault(str(token), token)
         return self._leaf("variable", str(token), None)
 
     def call(self, children: list[Any]) -> int:
@@ -142,6 +153,113 @@ class _Builder:
     def pos(self, c: list[int]) -> int:
         return c[0]
 
+    # -- statements ---------------------------------------------------------
+
+    def define(self, children: list[Any]) -> _Statement:
+        token, index = children
+        name = str(token)
+        if name in ops.FUNCTIONS or name in ops.CONSTANTS:
+            kind = "function" if name in ops.FUNCTIONS else "constant"
+            raise self._error(f"'{name}' is a {kind}: a definition needs a name of its own", token)
+        if name in self.defined_at:
+            first = self.defined_at[name]
+            raise self._error(
+                f"'{name}' is defined twice (first at line {first.line}, column {first.column})",
+                token,
+            )
+        if name in self.first_use:
+            use = self.first_use[name]
+            if (use.line, use.column) > (token.line, token.column):
+                raise self._error(f"'{name}' is used in its own definition", use)
+            raise self._error(
+                f"'{name}' is used before it is defined (defined at line {token.line},"
+                f" column {token.column}): define it in an earlier statement",
+                use,
+            )
+        step = self.steps[index]
+        if step.op is None and step.constant is not None:
+            # c = 2 names a node of its own: another 2 in the program stays a plain 2.
+            self._check_size()
+            self.steps.append(step)
+            index = len(self.steps) - 1
+        self.definitions[name] = index
+        self.defined_at[name] = token
+        return _Statement((index,), name)
+
+    def outputs(self, children: list[int]) -> _Statement:
+        return _Statement(tuple(children), None)
+
+    def start(self, children: list[Any]) -> None:
+        """The whole program: its last statement gives the outputs."""
+        statements: list[tuple[_Statement, int]] = []  # with where each starts in the text
+        begin = 0
+        for child in children:
+            if isinstance(child, _Statement):
+                statements.append((child, begin))
+            else:  # a separator token
+                begin = child.end_pos
+        if not statements:
+            empty = not self.text.strip()
+            message = (
+                "the expression is empty"
+                if empty
+                else "the program has no output: end it with an expression or a definition"
+            )
+            raise ExpressionError(message, self.text, *_column_line(self.text, len(self.text)))
+        for statement, begin in statements[:-1]:
+            if statement.name is None:
+                rest = self.text[begin:]
+                start = begin + len(rest) - len(rest.lstrip())
+                raise ExpressionError(
+                    "only the last statement is the output: name this one (NAME = ...)"
+                    " or remove it; to continue a formula on the next line,"
+                    " end the line with its operator",
+                    self.text,
+                    *_column_line(self.text, start),
+                )
+        self.program = program(self.steps, self.text, self.definitions, statements[-1][0].roots)
+
+
+class _Statement(NamedTuple):
+    roots: tuple[int, ...]  # the steps it outputs (a definition: the one it names)
+    name: str | None  # a definition's name
+
+
+def _column_line(text: str, position: int) -> tuple[int, int]:
+    before = text[:position]
+    line = before.count("\n") + 1
+    return position - (before.rfind("\n") + 1) + 1, line
+
+
+class _LineEnds:
+    """Lark's postlexer: a line end inside parentheses or after an operator is a space.
+
+    So a formula continues on the next line where it visibly cannot end (``x +``
+    or a function's name at a line end, an open parenthesis), and a line end
+    elsewhere ends a statement, as ``;`` does.
+    """
+
+    always_accept = ()
+    _CONTINUE = frozenset(
+        {"PLUS", "MINUS", "STAR", "SLASH", "POW", "LPAR", "COMMA", "EQUAL", "FUNCTION"}
+    )
+
+    def process(self, stream: Iterator[Token]) -> Iterator[Token]:
+        depth = 0
+        previous = "SEP"
+        for token in stream:
+            kind = token.type
+            if kind == "SEP" and token == "\n" and (depth or previous in self._CONTINUE):
+                continue
+            if kind == "NAME" and token in ops.FUNCTIONS:
+                kind = "FUNCTION"
+            if kind == "LPAR":
+                depth += 1
+            elif kind == "RPAR":
+                depth = max(depth - 1, 0)
+            previous = kind
+            yield token
+
 
 def _lark(builder: _Builder) -> Lark:
     """The LALR parser: the tables shipped in the package, or built afresh.
@@ -161,12 +279,19 @@ def _lark(builder: _Builder) -> Lark:
         try:
             # The loader of Lark's own standalone parsers; untyped in Lark.
             loaded: Lark = Lark._load_from_dict(  # type: ignore[no-untyped-call]
-                grammar_tables.DATA, grammar_tables.MEMO, transformer=builder
+                grammar_tables.DATA, grammar_tables.MEMO, transformer=builder, postlex=_LineEnds()
             )
             return loaded
         except Exception:
             pass  # tables of another Lark release: build them
-    return Lark(grammar, parser="lalr", transformer=builder, maybe_placeholders=False)
+    return Lark(
+        grammar,
+        parser="lalr",
+        lexer="basic",  # every terminal everywhere: the postlexer sees each line end
+        transformer=builder,
+        postlex=_LineEnds(),
+        maybe_placeholders=False,
+    )
 
 
 # Sample mistakes, matched to a failing input by parser state: Lark's
@@ -180,11 +305,16 @@ _MISTAKES: dict[str, list[str]] = {
     "an operator with no left operand": ["*x", "x+*y", "/x", "**x", "(*x", "x^*y", "^x"],
     "unmatched ')'": ["x)", "(x))", ")", "x+1)"],
     "empty parentheses": ["()", "x*()"],
-    "a comma outside a function call": ["x,y", "(x,y)", ",", "x+(1,2)"],
-    "the expression is empty": [""],
+    "a comma outside a function call": ["(x,y)", ",", "x+(1,2)"],
 }
 
-_READABLE = {"NUMBER": "a number", "NAME": "a name", "$END": "end of input", "POW": "'**'"}
+_READABLE = {
+    "NUMBER": "a number",
+    "NAME": "a name",
+    "$END": "end of input",
+    "POW": "'**'",
+    "SEP": "';' or a line end",
+}
 
 
 class _Parser:
@@ -213,9 +343,10 @@ class _Parser:
             except self.unexpected_input as err:
                 raise self._syntax_error(err, text) from None
             finally:
-                steps = self.builder.steps
+                built = self.builder.program
                 self.builder.reset("")
-        return Expression(steps, text)
+        assert built is not None
+        return built
 
     def _probe(self, text: str) -> Any:
         self.builder.reset(text)
@@ -273,7 +404,7 @@ class _Parser:
                         and probe.token.type == err.token.type
                     ):
                         return label
-                except UnexpectedInput:
+                except (UnexpectedInput, AutodiffError):
                     continue
         return None
 
@@ -286,8 +417,6 @@ class _Parser:
 
 
 _CHARACTER_HINTS = {
-    "=": "assignments are not part of the language; variables take their values from the point",
-    ";": "write one expression at a time",
     '"': "strings are not part of the language",
     "'": "strings are not part of the language",
     ".": "attribute access is not part of the language",
