@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 
 from conftest import run_cli
@@ -15,8 +18,11 @@ def test_graph_as_dot_beside_the_trace(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout == run_cli("explain", NEURON, *NEURON_AT).stdout
     dot = (tmp_path / "neuron.dot").read_text()
-    # Every node carries the data and the grad that the trace computed.
-    assert "tanh(x1*w1 + x2*w2 + b)" in dot
+    # Every node carries the data and the grad that the trace computed, and
+    # the name the trace gives it (n3, not x1*w1).
+    trace = json.loads(run_cli("explain", NEURON, *NEURON_AT, "--format", "json").stdout)
+    labels = re.findall(r'\[label="\{ (\w+) \|', dot)
+    assert sorted(labels) == sorted(node["name"] for node in trace["forward"])
     assert "grad -1.5000" in dot and "grad 0.5000" in dot and "data 0.7071" in dot
     assert sorted(p.name for p in tmp_path.iterdir()) == ["neuron.dot"]
 

@@ -199,16 +199,28 @@ def test_dot_reads_escaped_labels_back_as_the_original_text():
 
 def test_long_labels_end_with_an_ellipsis():
     expression = parse(" + ".join(f"x{k}" for k in range(20)))
-    labels = graph.subexpression_labels(graph.nodes_of(expression))
+    labels = graph.subexpression_labels(graph.nodes_of(expression, constant_per_use=False))
     assert labels[-1] == "x0 + x1 + x2 + x3 + x4 + x5 +…"
     assert len(labels[-1]) == graph.LABEL_LIMIT
 
 
 def test_labels_are_the_printer_s_text_on_a_long_chain():
     expression = parse("-".join(["(x+1)"] * 300) + "/y**2")
-    labels = graph.subexpression_labels(graph.nodes_of(expression))
+    labels = graph.subexpression_labels(graph.nodes_of(expression, constant_per_use=False))
     for i in range(0, len(expression), 37):
         assert labels[i] == expression.format(i, limit=30)
+
+
+def test_a_number_used_twice_is_drawn_once_per_use():
+    # As micrograd draws it: the exponent's 2 and the coefficient's 2 are two nodes.
+    source = draw(parse("4*x**2 - 2*x + 5")).source
+    twos = [node for node, label in RECORD.findall(source) if label == "2"]
+    assert len(twos) == 2
+    tails = [tail for tail, _ in EDGE.findall(source)]
+    assert [tails.count(node) for node in twos] == [1, 1]
+    # A named constant is one node, however often it is used.
+    source = draw(parse("c = 2; c*x + c")).source
+    assert [label for _, label in RECORD.findall(source)].count("c") == 1
 
 
 def test_a_labelled_value_names_its_node_and_its_uses():
@@ -245,7 +257,9 @@ def expressions() -> st.SearchStrategy[str]:
 @given(expressions(), st.integers(min_value=1, max_value=40))
 def test_labels_match_the_printer_for_any_expression(text, limit):
     expression = parse(text)
-    labels = graph.subexpression_labels(graph.nodes_of(expression), limit)
+    labels = graph.subexpression_labels(
+        graph.nodes_of(expression, constant_per_use=False), limit
+    )
     assert labels == [expression.format(i, limit=limit) for i in range(len(expression))]
 
 

@@ -94,7 +94,9 @@ def _root(
 def report(error: AutodiffError) -> None:
     """One clear message on stderr; a syntax error also shows where."""
     if isinstance(error, ExpressionError):
-        print(f"autodiff: syntax error: {visible_lines(error.message)}", file=sys.stderr)
+        where = f"{error.source}:{error.line}:{error.column}: " if error.source else ""
+        message = visible_lines(error.message)
+        print(f"autodiff: {visible_lines(where)}syntax error: {message}", file=sys.stderr)
         print(error.pointer(), file=sys.stderr)
     else:
         print(f"autodiff: error: {visible_lines(wording(error))}", file=sys.stderr)

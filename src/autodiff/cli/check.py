@@ -10,11 +10,12 @@ import typer
 from ..core.safe_text import visible
 from ..features.check import DEFAULT_RTOL
 from ..features.check import check as check_gradient
-from ..language.parser import MAX_NODES, parse
+from ..language.parser import MAX_NODES
 from ..render import formats
 from .common import (
     AtOption,
     ExprArgument,
+    FileOption,
     PrecisionOption,
     check_work,
     choose_format,
@@ -23,6 +24,7 @@ from .common import (
     max_nodes_option,
     max_work_option,
     parse_point,
+    read_program,
     stdout_is_terminal,
 )
 from .status import ExitStatus
@@ -36,7 +38,8 @@ FORMATS = ("table", "plain", "json")
 
 
 def check(
-    expr: ExprArgument,
+    expr: ExprArgument = None,
+    file: FileOption = None,
     at: AtOption = None,
     wrt: Annotated[
         list[str] | None,
@@ -67,7 +70,7 @@ def check(
 ) -> None:
     """Compare every partial derivative with finite differences; exit 3 if one disagrees."""
     chosen = choose_format(format, FORMATS)
-    expression = parse(expr, max_nodes)
+    expression = read_program(expr, file, max_nodes, "check")
     checked = len(set(wrt)) if wrt else len(expression.variables)
     check_work("check", checked, len(expression), max_work)
     point = parse_point(at or [])

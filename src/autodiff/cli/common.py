@@ -5,15 +5,16 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Annotated, Any
 
 import typer
 
-from ..core.errors import AutodiffError, LimitError, UsageError, format_number
+from ..core.errors import AutodiffError, ExpressionError, LimitError, UsageError, format_number
+from ..core.expression import Expression
 from ..core.ops import CONSTANTS, FUNCTIONS
-from ..core.safe_text import excerpt
-from ..language.parser import MAX_NODES, constant_value
+from ..core.safe_text import excerpt, visible_lines
+from ..language.parser import MAX_NODES, constant_value, parse
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # ASCII digits only, as in the grammar: '٣' or '１' is not a number here either.
@@ -89,11 +90,86 @@ def choose_format(requested: str | None, allowed: Iterable[str]) -> str:
 # Parameters that several commands share, declared once so that their names,
 # metavars and help read the same everywhere.
 ExprArgument = Annotated[
-    str,
+    str | None,
     typer.Argument(
-        metavar="EXPR", help="The expression, e.g. '4*x**2 - 2*x + 5'.", show_default=False
+        metavar="EXPR",
+        help="The expression or program, e.g. '4*x**2 - 2*x + 5' or 'n = 2*x; tanh(n)'.",
+        show_default=False,
     ),
 ]
+FileOption = Annotated[
+    str | None,
+    typer.Option(
+        "--file",
+        "-f",
+        metavar="PATH",
+        help="Read the program from PATH ('-': stdin) instead of EXPR; line ends end statements.",
+        show_default=False,
+    ),
+]
+
+# The largest program file read: ten million nodes take about this much text.
+MAX_PROGRAM_BYTES = 256 * 2**20
+
+
+def read_program(
+    expr: str | None,
+    file: str | None,
+    max_nodes: int | None,
+    command: str,
+    point: Mapping[str, float] | None = None,
+    outputs: str = "one",
+) -> Expression:
+    """EXPR or the text of --file, parsed; what commands of one output refuse, refused.
+
+    Warns on stderr about definitions no output uses; refuses a point that
+    gives a defined name a value.
+    """
+    if file is not None and expr is not None:
+        raise UsageError("give the program as EXPR or with --file, not both")
+    if file is None and expr is None:
+        raise UsageError(f"missing EXPR (or --file PATH): autodiff {command} 'x**2' --at x=3")
+    source = None
+    if file is not None:
+        source = "stdin" if file == "-" else file
+        expr = _read_file(file)
+    assert expr is not None
+    try:
+        expression = parse(expr, max_nodes)
+    except ExpressionError as error:
+        error.source = source
+        raise
+    if outputs == "one" and len(expression.outputs) > 1:
+        listed = ", ".join(excerpt(t, 40) for t in expression.output_texts())
+        raise UsageError(
+            f"the program has {len(expression.outputs)} outputs ({listed}); autodiff {command}"
+            f" takes one: for several, use autodiff jacobian"
+        )
+    if point:
+        expression.check_point(point)
+    for name in expression.unused:
+        warn(f"{name} is defined but no output uses it")
+    return expression
+
+
+def _read_file(path: str) -> str:
+    try:
+        if path == "-":
+            if sys.stdin is None:
+                raise UsageError("stdin is closed: --file - reads the program from it")
+            data = sys.stdin.buffer.read(MAX_PROGRAM_BYTES + 1)
+        else:
+            with open(path, "rb") as stream:
+                data = stream.read(MAX_PROGRAM_BYTES + 1)
+    except OSError as error:
+        raise UsageError(f"cannot read --file {path}: {error.strerror or error}") from None
+    if len(data) > MAX_PROGRAM_BYTES:
+        raise LimitError(f"the program in {path} is larger than {MAX_PROGRAM_BYTES:,} bytes")
+    return data.decode("utf-8-sig", errors="replace")
+
+
+def warn(message: str) -> None:
+    print(f"autodiff: warning: {visible_lines(message)}", file=sys.stderr)
 
 
 def at_option(more: str = "") -> Any:

@@ -7,15 +7,17 @@ from typing import Annotated
 import typer
 
 from ..core.errors import UsageError
+from ..core.safe_text import excerpt
 from ..features.derivatives import MAX_CHARS
-from ..language.parser import MAX_NODES, parse
-from .common import ExprArgument, choose_format, max_nodes_option
+from ..language.parser import MAX_NODES
+from .common import ExprArgument, FileOption, choose_format, max_nodes_option, read_program
 
 FORMATS = ("plain", "json", "latex")
 
 
 def diff(
-    expr: ExprArgument,
+    expr: ExprArgument = None,
+    file: FileOption = None,
     wrt: Annotated[
         list[str] | None,
         typer.Option(
@@ -50,12 +52,14 @@ def diff(
     from ..render.latex import latex
 
     chosen = choose_format(format or "plain", FORMATS)
-    expression = parse(expr, max_nodes)
+    expression = read_program(expr, file, max_nodes, "diff")
     if not expression.variables:
-        raise UsageError(f"'{expr}' has no variable to differentiate with respect to")
+        raise UsageError(
+            f"'{excerpt(expression.text)}' has no variable to differentiate with respect to"
+        )
     found = derivatives.derivatives(expression, wrt or None, order, max_chars)
     # Printing is the costly part of a long formula: only the form asked for is made.
     formulas = [
         Formula(name, latex(d) if chosen == "latex" else d.format()) for name, d in found.items()
     ]
-    print(render_formulas(expr, order, formulas, chosen), end="")
+    print(render_formulas(expression.text, order, formulas, chosen), end="")

@@ -6,10 +6,11 @@ from typing import Annotated
 
 import typer
 
-from ..language.parser import MAX_NODES, parse
+from ..language.parser import MAX_NODES
 from .common import (
     AtOption,
     ExprArgument,
+    FileOption,
     ForceOption,
     PrecisionOption,
     choose_format,
@@ -17,6 +18,7 @@ from .common import (
     format_option,
     max_nodes_option,
     parse_point,
+    read_program,
     stdout_is_terminal,
 )
 from .output import Target, announce, format_of, output_target, write_output
@@ -25,7 +27,8 @@ FORMATS = ("table", "plain", "json")
 
 
 def explain(
-    expr: ExprArgument,
+    expr: ExprArgument = None,
+    file: FileOption = None,
     at: AtOption = None,
     format: Annotated[str | None, format_option(FORMATS)] = None,
     precision: PrecisionOption = 6,
@@ -49,7 +52,7 @@ def explain(
 
     chosen = choose_format(format, FORMATS)
     picture = graph_target(graph, force) if graph is not None else None
-    expression = parse(expr, max_nodes or MAX_NODES)
+    expression = read_program(expr, file, max_nodes or MAX_NODES, "explain")
     if picture is not None:
         from ..render.graph import DEFAULT_MAX_NODES, check_size
 

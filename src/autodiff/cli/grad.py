@@ -26,6 +26,7 @@ from ..features.lines import MAX_LINE_LENGTH, LongLine, bounded_lines
 from ..language.parser import MAX_NODES, parse
 from ..render import formats
 from .common import (
+    FileOption,
     PrecisionOption,
     at_option,
     choose_format,
@@ -33,6 +34,7 @@ from .common import (
     format_option,
     max_nodes_option,
     parse_point,
+    read_program,
 )
 from .status import exit_status, wording
 
@@ -42,21 +44,32 @@ POINT_FORMATS = ("csv", "tsv", "jsonl")
 
 def grad(
     expr: Annotated[
-        str,
+        str | None,
         typer.Argument(
             metavar="EXPR",
             help="The expression, e.g. 'x**2 - 2*x'; '-' reads expressions from stdin, one a line.",
             show_default=False,
         ),
-    ],
+    ] = None,
+    file: FileOption = None,
     at: Annotated[
         list[str] | None,
         at_option("With --points: the value where a column is absent or a field empty."),
     ] = None,
     wrt: Annotated[
         list[str] | None,
-        typer.Option("--wrt", metavar="NAME", help="Only this partial (repeatable)."),
+        typer.Option(
+            "--wrt",
+            metavar="NAME",
+            help="Only this partial (repeatable); a name the program defines gives d f/d NAME.",
+        ),
     ] = None,
+    steps: Annotated[
+        bool,
+        typer.Option(
+            "--steps", help="Also each defined name's value and gradient (NAME.value, NAME.grad)."
+        ),
+    ] = False,
     points: Annotated[
         str | None,
         typer.Option(
@@ -95,10 +108,18 @@ def grad(
     """Print the value of EXPR and every partial derivative at the point given by --at."""
     chosen = choose_format(format, FORMATS)
     point = parse_point(at or [])
+    if file is not None and (expr == "-" or points == "-"):
+        given = "EXPR '-'" if expr == "-" else "--points -"
+        raise UsageError(f"--file reads one program; it cannot be given with {given}")
+    if steps and (expr == "-" or points is not None or order is not None):
+        raise UsageError(
+            "--steps works at one point (--at): not with EXPR '-', --points or --order"
+        )
     if order is not None:
         if expr == "-" or points is not None:
             raise UsageError("--order works at one point (--at): not with EXPR '-' or --points")
-        _order(expr, parse(expr, max_nodes), point, wrt or [], order, chosen, precision)
+        expression = read_program(expr, file, max_nodes, "grad", point)
+        _order(expression, point, wrt or [], order, chosen, precision)
         return
     if expr == "-":
         if points is not None:
@@ -106,7 +127,7 @@ def grad(
         lines = bounded_lines(_stdin(), max_line_length, "stdin")
         _stream(lambda: _expressions(lines, chosen, point, wrt or [], precision, max_nodes))
     elif points is not None:
-        expression = parse(expr, max_nodes)
+        expression = read_program(expr, file, max_nodes, "grad")
         _check_wrt(expression, wrt or [])
         _stream(
             lambda: _points(
@@ -114,12 +135,11 @@ def grad(
             )
         )
     else:
-        expression = parse(expr, max_nodes)
-        _stream(lambda: _single(expression, chosen, point, wrt or [], precision))
+        expression = read_program(expr, file, max_nodes, "grad", point)
+        _stream(lambda: _single(expression, chosen, point, wrt or [], precision, steps))
 
 
 def _order(
-    expr: str,
     expression: Expression,
     point: dict[str, float],
     wrt: Sequence[str],
@@ -153,9 +173,14 @@ def _order(
 
 
 def _single(
-    expression: Expression, fmt: str, point: dict[str, float], wrt: list[str], precision: int
+    expression: Expression,
+    fmt: str,
+    point: dict[str, float],
+    wrt: list[str],
+    precision: int,
+    steps: bool,
 ) -> int:
-    result = gradient_at(expression, point, wrt)
+    result = gradient_at(expression, point, wrt, steps)
     if fmt == "table":
         from ..render.table import print_grad_table
 
@@ -167,6 +192,11 @@ def _single(
 
 def _check_wrt(expression: Expression, wrt: Iterable[str]) -> None:
     for name in wrt:
+        if name in expression.definitions:
+            raise UsageError(
+                f"--wrt {name}: a defined name's gradient is given at one point (--at),"
+                " not with --points"
+            )
         if name not in expression.variables:
             raise UnknownVariableError(name, expression.variables)
 

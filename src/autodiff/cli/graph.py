@@ -8,16 +8,23 @@ import typer
 
 from ..core.engine import Value
 from ..core.expression import Expression
-from ..language.parser import MAX_NODES, parse
+from ..language.parser import MAX_NODES
 from ..render import graph as render
-from .common import ExprArgument, ForceOption, at_option, max_nodes_option, parse_point
+from .common import (
+    ExprArgument,
+    FileOption,
+    ForceOption,
+    at_option,
+    max_nodes_option,
+    parse_point,
+    read_program,
+)
 from .output import announce, format_of, output_target, write_output
 
 DOT_FORMATS = ("dot", "gv")
 
 
 def graph(
-    expr: ExprArgument,
     output: Annotated[
         str,
         typer.Option(
@@ -28,6 +35,8 @@ def graph(
             show_default=False,
         ),
     ],
+    expr: ExprArgument = None,
+    file: FileOption = None,
     at: Annotated[list[str] | None, at_option("Without it: the structure alone.")] = None,
     format: Annotated[
         str | None,
@@ -63,7 +72,7 @@ def graph(
     """Draw the computation graph of EXPR: every value, its data and its gradient at --at."""
     target = output_target(output, force)
     fmt = format_of(output, render.FORMATS, requested=format, on_stdout=render.TEXT_FORMATS)
-    expression = parse(expr, max_nodes or MAX_NODES)
+    expression = read_program(expr, file, max_nodes or MAX_NODES, "graph")
     limit = max_nodes
     if limit is None and fmt not in DOT_FORMATS:
         limit = render.DEFAULT_MAX_NODES

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from ..core.errors import UsageError
-from ..language.parser import MAX_NODES, parse
+from ..core.safe_text import excerpt
+from ..language.parser import MAX_NODES
 from .common import (
     AtOption,
     ExprArgument,
+    FileOption,
     PrecisionOption,
     check_work,
     choose_format,
@@ -17,6 +19,7 @@ from .common import (
     max_nodes_option,
     max_work_option,
     parse_point,
+    read_program,
 )
 
 # Variables × values: one backward pass over the gradient's graph per variable,
@@ -28,7 +31,8 @@ FORMATS = ("table", "plain", "json", "csv", "tsv")
 
 
 def hessian(
-    expr: ExprArgument,
+    expr: ExprArgument = None,
+    file: FileOption = None,
     at: AtOption = None,
     format: Annotated[str | None, format_option(FORMATS)] = None,
     precision: PrecisionOption = 6,
@@ -43,9 +47,11 @@ def hessian(
     from ..render.formats import render_hessian
 
     chosen = choose_format(format, FORMATS)
-    expression = parse(expr, max_nodes)
+    expression = read_program(expr, file, max_nodes, "hessian")
     if not expression.variables:
-        raise UsageError(f"'{expr}' has no variable to differentiate with respect to")
+        raise UsageError(
+            f"'{excerpt(expression.text)}' has no variable to differentiate with respect to"
+        )
     check_work("the Hessian", len(expression.variables), len(expression), max_work)
     point = parse_point(at or [])
     record = derivatives.hessian(expression, point)

@@ -10,13 +10,20 @@ import typer
 from ..core.errors import AutodiffError, UsageError
 from ..core.safe_text import excerpt
 from ..features.curve import DEFAULT_SAMPLES, sample
-from ..language.parser import MAX_NODES, constant_value, parse
-from .common import ExprArgument, ForceOption, at_option, max_nodes_option, parse_point
+from ..language.parser import MAX_NODES, constant_value
+from .common import (
+    ExprArgument,
+    FileOption,
+    ForceOption,
+    at_option,
+    max_nodes_option,
+    parse_point,
+    read_program,
+)
 from .output import announce, format_of, output_target, write_output
 
 
 def plot(
-    expr: ExprArgument,
     output: Annotated[
         str,
         typer.Option(
@@ -27,6 +34,8 @@ def plot(
             show_default=False,
         ),
     ],
+    expr: ExprArgument = None,
+    file: FileOption = None,
     wrt: Annotated[
         str | None,
         typer.Option(
@@ -49,7 +58,7 @@ def plot(
     # Fail before any work when the file cannot go where it should.
     target = output_target(output, force)
     low, high = parse_range(range_)
-    expression = parse(expr, max_nodes)
+    expression = read_program(expr, file, max_nodes, "plot")
     if not expression.variables:
         raise UsageError("the expression has no variable to plot against")
     point = parse_point(at or [])

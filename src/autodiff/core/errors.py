@@ -28,6 +28,7 @@ class ExpressionError(AutodiffError):
         self.text = text
         self.column = column
         self.line = line
+        self.source: str | None = None  # the file the text came from, when it did
 
     def __str__(self) -> str:
         return f"{self.message} (line {self.line}, column {self.column})"

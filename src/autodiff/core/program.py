@@ -129,8 +129,10 @@ def format_steps(
     return "".join(pieces)
 
 
-def format_all(steps: Sequence[Step], limit: int) -> list[str]:
-    """What ``format_steps(steps, i, limit)`` prints, for every step i, in linear time.
+def format_all(
+    steps: Sequence[Step], limit: int, names: Mapping[int, str] | None = None
+) -> list[str]:
+    """What ``format_steps(steps, i, limit, names)`` prints, for every step i, in linear time.
 
     Printing each step afresh walks its whole sub-expression: quadratic on a
     long chain. Each text here is assembled from its inputs' texts, already
@@ -142,12 +144,13 @@ def format_all(steps: Sequence[Step], limit: int) -> list[str]:
             texts.append(step.text[: limit + 1])
             continue
         text = ""
-        for piece in layout(steps, step):
+        for piece in layout(steps, step, names):
             if isinstance(piece, str):
                 text += piece
             else:
                 index, wrap = piece
-                text += f"({texts[index]})" if wrap else texts[index]
+                inner = names[index] if names and index in names else texts[index]
+                text += f"({inner})" if wrap else inner
             if len(text) > limit:
                 break
         texts.append(text[: limit + 1])

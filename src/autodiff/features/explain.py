@@ -84,7 +84,9 @@ def explain(expression: Expression, point: Mapping[str, float]) -> Trace:
     order = root.topological_order()
     step_of = {v: i for i, v in enumerate(values)}
     names = _names(order, expression.variables)
-    texts = format_all(expression.steps, EXPRESSION_LIMIT)
+    for node in order:
+        node.label = names[node]  # so that a picture of the graph names nodes as the trace does
+    texts = format_all(expression.steps, EXPRESSION_LIMIT, expression.labels)
 
     forward: list[Node] = []
     for node in order:
@@ -138,14 +140,15 @@ def explain(expression: Expression, point: Mapping[str, float]) -> Trace:
 
 
 def _names(order: Sequence[Value], variables: Sequence[str]) -> dict[Value, str]:
-    """Leaves keep their own names; node k of the forward pass is n<k> (1-based).
+    """Leaves and defined nodes keep their names; node k of the forward pass is
+    otherwise n<k> (1-based).
 
-    If a variable already looks like n<digits>, another prefix is taken, so
-    that no name means two things.
+    If a name already looks like n<digits>, another prefix is taken, so that
+    no name means two things.
     """
-    prefix = _free_prefix({v.label for v in order if v.op is None} | set(variables))
+    prefix = _free_prefix({v.label for v in order if v.label} | set(variables))
     return {
-        node: node.label if node.op is None else f"{prefix}{k}"
+        node: node.label if node.op is None or node.label else f"{prefix}{k}"
         for k, node in enumerate(order, start=1)
     }
 

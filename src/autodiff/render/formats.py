@@ -36,14 +36,27 @@ def render(record: Gradient, fmt: str) -> str:
 
 
 def plain(record: Gradient) -> str:
-    """``value<TAB>number`` then one ``d/d<name><TAB>number`` line per variable."""
+    """``value<TAB>number`` then one ``d/d<name><TAB>number`` line per variable.
+
+    With the steps, ``n.value`` and ``n.grad`` lines follow: the seed's names.
+    """
     lines = [f"value\t{record.value!r}"]
     lines += [f"d/d{name}\t{partial!r}" for name, partial in record.grad.items()]
+    for name, step in (record.steps or {}).items():
+        lines += [f"{name}.value\t{step.value!r}", f"{name}.grad\t{step.grad!r}"]
     return "\n".join(lines) + "\n"
 
 
 def as_json(record: Gradient) -> dict[str, object]:
-    return {"expr": record.expr, "at": record.at, "value": record.value, "grad": record.grad}
+    found: dict[str, object] = {
+        "expr": record.expr,
+        "at": record.at,
+        "value": record.value,
+        "grad": record.grad,
+    }
+    if record.steps is not None:
+        found["steps"] = {n: {"value": s.value, "grad": s.grad} for n, s in record.steps.items()}
+    return found
 
 
 def json_text(record: Gradient) -> str:
@@ -54,6 +67,9 @@ def delimited(record: Gradient, delimiter: str) -> str:
     """A header (the point's variables, value, d_<name>...) and one row."""
     header = [*record.at, "value", *(f"d_{n}" for n in record.grad)]
     row = list(map(repr, [*record.at.values(), record.value, *record.grad.values()]))
+    for name, step in (record.steps or {}).items():
+        header += [f"{name}.value", f"{name}.grad"]
+        row += [repr(step.value), repr(step.grad)]
     return rows_text([header, row], delimiter)
 
 

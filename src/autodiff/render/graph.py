@@ -14,7 +14,7 @@ import re
 import subprocess
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from ..core.engine import Value
@@ -97,8 +97,19 @@ class Node:
     grad: Any = None
 
 
-def nodes_of(graph: Value | Expression) -> list[Node]:
-    """The nodes of a Value's graph (inputs first), or of an Expression's program."""
+def nodes_of(graph: Value | Expression, constant_per_use: bool = True) -> list[Node]:
+    """The nodes of a Value's graph (inputs first), or of an Expression's program.
+
+    A number or a constant of the language used in several places is drawn
+    once per use, as micrograd draws it: one shared ``2`` would pull an
+    exponent and a coefficient together across the picture. Without
+    ``constant_per_use``, node i is step i of an Expression.
+    """
+    nodes = _nodes_of(graph)
+    return _constant_per_use(nodes) if constant_per_use else nodes
+
+
+def _nodes_of(graph: Value | Expression) -> list[Node]:
     if isinstance(graph, Expression):
         return _expression_nodes(graph)
     order = graph.topological_order()
@@ -123,13 +134,46 @@ def nodes_of(graph: Value | Expression) -> list[Node]:
 
 def _expression_nodes(expression: Expression) -> list[Node]:
     nodes: list[Node] = []
-    for step in expression.steps:
+    for i, step in enumerate(expression.steps):
         if step.op is None:
             constant = step.constant is not None
         else:
             constant = all(nodes[i].constant for i in step.args)
-        nodes.append(Node(step.op, step.args, step.text, constant))
+        nodes.append(Node(step.op, step.args, expression.labels.get(i, step.text), constant))
     return nodes
+
+
+_LITERAL = re.compile(r"([0-9.].*|pi|e)")
+
+
+def _constant_per_use(nodes: list[Node]) -> list[Node]:
+    """A copy of a shared literal leaf just before each use after the first."""
+    used = [0] * len(nodes)
+    for node in nodes:
+        for j in node.inputs:
+            used[j] += 1
+    if not any(
+        n > 1 and nodes[j].op is None and nodes[j].constant and _LITERAL.fullmatch(nodes[j].name)
+        for j, n in enumerate(used)
+    ):
+        return nodes
+    drawn: list[Node] = []
+    new_index: list[int] = []
+    seen: set[int] = set()
+    for node in nodes:
+        inputs = []
+        for j in node.inputs:
+            leaf = nodes[j]
+            shared = used[j] > 1 and leaf.op is None and leaf.constant
+            if shared and _LITERAL.fullmatch(leaf.name) and j in seen:
+                drawn.append(leaf)
+                inputs.append(len(drawn) - 1)
+            else:
+                inputs.append(new_index[j])
+                seen.add(j)
+        new_index.append(len(drawn))
+        drawn.append(replace(node, inputs=tuple(inputs)) if node.inputs else node)
+    return drawn
 
 
 def _leaf_text(data: Any) -> str:

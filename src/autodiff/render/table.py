@@ -46,6 +46,9 @@ def print_grad_table(record: Gradient, precision: int, colour: bool) -> None:
     table.add_row("f", rounded(record.value, precision))
     for name, partial in record.grad.items():
         table.add_row(visible(f"∂f/∂{name}"), rounded(partial, precision))
+    for name, step in (record.steps or {}).items():
+        table.add_row(visible(f"{name}.value"), rounded(step.value, precision))
+        table.add_row(visible(f"{name}.grad"), rounded(step.grad, precision))
     console(colour).print(table)
 
 

@@ -8,6 +8,7 @@ sequence reaches the terminal raw (docs/reliability.md, "Threat model").
 
 from __future__ import annotations
 
+import re
 from typing import IO, TYPE_CHECKING
 
 from ..core.errors import format_number
@@ -28,9 +29,19 @@ def point_text(at: dict[str, float]) -> str:
 
 
 def title(expr: str, at: dict[str, float] | None = None) -> str:
-    """``f = EXPR  at  x = 3``, the expression made visible: shown the same by every command."""
+    """``f = EXPR  at  x = 3``, the expression made visible: shown the same by every command.
+
+    A program that names its steps (``n = 2*x; tanh(n)``) is shown as written,
+    its lines joined by ``; ``.
+    """
     where = point_text(at or {})
-    return visible(f"f = {expr}") + (f"  at  {where}" if where else "")
+    lines = [line.strip() for line in expr.strip().split("\n") if line.strip()]
+    shown = "; ".join(line.rstrip(";") for line in lines) if len(lines) > 1 else expr
+    text = shown if _DEFINES.search(shown) else f"f = {shown}"
+    return visible(text) + (f"  at  {where}" if where else "")
+
+
+_DEFINES = re.compile(r"(^|[;\n])\s*[A-Za-z_][A-Za-z0-9_]*\s*=")
 
 
 def console(colour: bool, width: int | None = None, file: IO[str] | None = None) -> Console:
