@@ -257,9 +257,7 @@ def expressions() -> st.SearchStrategy[str]:
 @given(expressions(), st.integers(min_value=1, max_value=40))
 def test_labels_match_the_printer_for_any_expression(text, limit):
     expression = parse(text)
-    labels = graph.subexpression_labels(
-        graph.nodes_of(expression, constant_per_use=False), limit
-    )
+    labels = graph.subexpression_labels(graph.nodes_of(expression, constant_per_use=False), limit)
     assert labels == [expression.format(i, limit=limit) for i in range(len(expression))]
 
 
