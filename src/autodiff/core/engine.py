@@ -39,6 +39,12 @@ class Value:
         label: str = "",
         requires_grad: bool = True,
     ) -> None:
+        if op is not None and op.__class__ is not Primitive:
+            # The seed's Value(t, (self,), 'tanh') would fail much later, in backward().
+            raise TypeError(
+                f"Value's op must be a primitive of the table (autodiff.ops.BY_NAME[name])"
+                f" or None, not {op!r}: to name a value, pass label={op!r}"
+            )
         # The engine reads the slot _data; the property below is for users.
         self._data = float(data) if isinstance(data, int) else data
         self.grad: Any = 0.0
@@ -59,6 +65,15 @@ class Value:
         # As the constructor does: an int set later would otherwise send the
         # next operation down the arrays' path, which skips the finiteness check.
         self._data = float(data) if isinstance(data, int) else data
+
+    # The seed notebook's name for the same number: reads and writes data.
+    @property
+    def value(self) -> Any:
+        return self._data
+
+    @value.setter
+    def value(self, data: Any) -> None:
+        self.data = data
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
