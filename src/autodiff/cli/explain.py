@@ -64,13 +64,14 @@ def explain(
     if picture is not None:
         # Drawn and written before anything is printed: if the picture
         # fails, stdout stays empty, as for every error.
-        from ..render.graph import draw
+        from ..render.graph import draw, values_drawn
         from ..render.graph import render as render_graph
 
         assert trace.graph is not None
         path, fmt = picture
-        write_output(path, render_graph(draw(trace.graph, max_nodes=None), fmt))
-        count = len(expression)
+        drawn = draw(trace.graph, max_nodes=None)
+        write_output(path, render_graph(drawn, fmt))
+        count = values_drawn(drawn)
         announce(path, f"{count} value{'' if count == 1 else 's'}")
     if chosen == "table":
         from ..render.table import print_trace_table

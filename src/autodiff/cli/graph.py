@@ -89,7 +89,7 @@ def graph(
         max_nodes=None,
     )
     write_output(target, render.render(drawn, fmt))
-    count = len(expression)
+    count = render.values_drawn(drawn)
     announce(target, f"{count} value{'' if count == 1 else 's'}")
 
 

@@ -253,6 +253,11 @@ def draw(
     return dot
 
 
+def values_drawn(dot: graphviz.Digraph) -> int:
+    """How many value records a drawing holds (a number used twice counts twice)."""
+    return sum(1 for line in dot.body if line.startswith("\tv") and " [label=" in line)
+
+
 def operation_text(op: Primitive, inline: Sequence[str]) -> str:
     """An operation's node: its symbol, with the inputs drawn inline written in place."""
     if not any(inline):
