@@ -1,6 +1,7 @@
 """Goals 3, 5 and 6: large expressions, memory per node, linear growth.
 
     python benchmarks/large.py [--sizes 1000,10000,100000] [--deep 1000000]
+                               [--statements 100000]
 
 For a sum of N terms c_i*sin(x*a_i + y)*exp(-y*b_i) it times, each in a
 fresh process: a bare Lark LALR parse of the text (no transformer: the
@@ -8,7 +9,8 @@ floor), autodiff's library path (parse + gradient) and the command line end
 to end (the text on stdin when `autodiff grad -` is supported, else as an
 argument while it fits in one: Linux caps one at 128 KiB). Then a chain
 x*1.0000001*...*1.0000001 a million multiplications deep, and the same chain
-for micrograd (recursion limit lifted) when it is installed. Peak memory is
+for micrograd (recursion limit lifted) when it is installed, and a program
+of named steps, s1 = x*1; s2 = s1*1; ... (linear in its statements). Peak memory is
 the growth of the resident set over the process's size once the text is
 loaded, divided by the graph's nodes (the program's steps).
 """
@@ -41,6 +43,10 @@ def terms(n: int) -> str:
 
 def chain(n: int) -> str:
     return "x" + "*1.0000001" * n
+
+
+def statements(n: int) -> str:
+    return "; ".join(["s1 = x*1", *(f"s{i} = s{i - 1}*1" for i in range(2, n + 1))])
 
 
 def rss() -> int:
@@ -175,6 +181,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--deep", type=int, default=1_000_000)
+    parser.add_argument("--statements", type=int, default=100_000)
     parser.add_argument("--growth-rounds", type=int, default=3)
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--growth-worker", help=argparse.SUPPRESS)
@@ -194,6 +201,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         cases = [(f"{int(n):,} terms", terms(int(n))) for n in options.sizes.split(",")]
         cases.append((f"chain {options.deep:,} deep", chain(options.deep)))
+        if options.statements:
+            label = f"program of {options.statements:,} statements"
+            cases.append((label, statements(options.statements)))
         for label, text in cases:
             path = Path(tmp) / "expr.txt"
             path.write_text(text)

@@ -70,8 +70,10 @@ class _Builder:
         self.steps: list[Step] = []
         self.leaves: dict[tuple[str, str], int] = {}
         self.definitions: dict[str, int] = {}  # name -> the step it names
-        self.defined_at: dict[str, Token] = {}
+        self.defined_at: dict[str, tuple[int, int]] = {}  # name -> (line, column)
         self.first_use: dict[str, Token] = {}  # variable -> where it is first used
+        self.last: _Statement | None = None  # the last statement so far, and where it starts
+        self.last_begin = 0
         self.program: Expression | None = None
 
     def _leaf(self, kind: str, name: str, value: float | None) -> int:
@@ -162,10 +164,9 @@ class _Builder:
             kind = "function" if name in ops.FUNCTIONS else "constant"
             raise self._error(f"'{name}' is a {kind}: a definition needs a name of its own", token)
         if name in self.defined_at:
-            first = self.defined_at[name]
+            line, column = self.defined_at[name]
             raise self._error(
-                f"'{name}' is defined twice (first at line {first.line}, column {first.column})",
-                token,
+                f"'{name}' is defined twice (first at line {line}, column {column})", token
             )
         if name in self.first_use:
             use = self.first_use[name]
@@ -183,22 +184,40 @@ class _Builder:
             self.steps.append(step)
             index = len(self.steps) - 1
         self.definitions[name] = index
-        self.defined_at[name] = token
+        self.defined_at[name] = (token.line or 1, token.column or 1)
         return _Statement((index,), name)
 
     def outputs(self, children: list[int]) -> _Statement:
         return _Statement(tuple(children), None)
 
+    def first(self, children: list[Any]) -> None:
+        self._statement(children, 0)
+
+    def more(self, children: list[Any]) -> None:
+        # children: the statements so far (None), the separator, maybe a statement
+        separator = next(c for c in children if c is not None and not isinstance(c, _Statement))
+        self._statement(children, separator.end_pos)
+
+    def _statement(self, children: list[Any], begin: int) -> None:
+        """The next statement (if not empty), which starts after ``begin``."""
+        statement = next((c for c in children if isinstance(c, _Statement)), None)
+        if statement is None:
+            return
+        if self.last is not None and self.last.name is None:
+            rest = self.text[self.last_begin :]
+            start = self.last_begin + len(rest) - len(rest.lstrip())
+            raise ExpressionError(
+                "only the last statement is the output: name this one (NAME = ...)"
+                " or remove it; to continue a formula on the next line,"
+                " end the line with its operator",
+                self.text,
+                *_column_line(self.text, start),
+            )
+        self.last, self.last_begin = statement, begin
+
     def start(self, children: list[Any]) -> None:
         """The whole program: its last statement gives the outputs."""
-        statements: list[tuple[_Statement, int]] = []  # with where each starts in the text
-        begin = 0
-        for child in children:
-            if isinstance(child, _Statement):
-                statements.append((child, begin))
-            else:  # a separator token
-                begin = child.end_pos
-        if not statements:
+        if self.last is None:
             empty = not self.text.strip()
             message = (
                 "the expression is empty"
@@ -206,18 +225,7 @@ class _Builder:
                 else "the program has no output: end it with an expression or a definition"
             )
             raise ExpressionError(message, self.text, *_column_line(self.text, len(self.text)))
-        for statement, begin in statements[:-1]:
-            if statement.name is None:
-                rest = self.text[begin:]
-                start = begin + len(rest) - len(rest.lstrip())
-                raise ExpressionError(
-                    "only the last statement is the output: name this one (NAME = ...)"
-                    " or remove it; to continue a formula on the next line,"
-                    " end the line with its operator",
-                    self.text,
-                    *_column_line(self.text, start),
-                )
-        self.program = program(self.steps, self.text, self.definitions, statements[-1][0].roots)
+        self.program = program(self.steps, self.text, self.definitions, self.last.roots)
 
 
 class _Statement(NamedTuple):
