@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from ..core.errors import UsageError
+from ..core.safe_text import visible
 from ..language.parser import MAX_NODES
 from .common import (
     AtOption,
@@ -42,6 +44,17 @@ def explain(
             show_default=False,
         ),
     ] = None,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Write a web page that steps through backprop on the graph, instead of the"
+            " trace: an .html file, or - for stdout.",
+            show_default=False,
+        ),
+    ] = None,
     max_nodes: Annotated[int | None, max_nodes_option("a --graph picture")] = None,
     force: ForceOption = False,
 ) -> None:
@@ -50,9 +63,20 @@ def explain(
     from ..features.explain import explain as trace_of
     from ..render import formats
 
+    if output is not None and format is not None:
+        raise UsageError("-o writes the web page, not the trace: drop --format, or -o")
     chosen = choose_format(format, FORMATS)
+    page = _page_target(output, force) if output is not None else None
     picture = graph_target(graph, force) if graph is not None else None
     expression = read_program(expr, file, max_nodes or MAX_NODES, "explain")
+    if page is not None:
+        from ..render.graph import DEFAULT_MAX_NODES, check_size
+
+        check_size(
+            len(expression),
+            max_nodes if max_nodes is not None else DEFAULT_MAX_NODES,
+            "raise the limit with --max-nodes N",
+        )
     if picture is not None:
         from ..render.graph import DEFAULT_MAX_NODES, check_size
 
@@ -73,6 +97,18 @@ def explain(
         write_output(path, render_graph(drawn, fmt))
         count = values_drawn(drawn)
         announce(path, f"{count} value{'' if count == 1 else 's'}")
+    if page is not None:
+        from ..render import graph as graphs
+        from ..render import stepper
+
+        assert trace.graph is not None
+        boxes, origin = graphs.drawn_nodes(trace.graph)
+        svg = graphs.render(graphs.draw_nodes(boxes), "svg").decode("utf-8")
+        made = stepper.page(trace, svg, boxes, origin)
+        write_output(page, made.html.encode("utf-8"))
+        values = f"{made.values} value{'' if made.values == 1 else 's'}"
+        announce(page, f"{values}, {made.steps} step{'' if made.steps == 1 else 's'}")
+        return
     if chosen == "table":
         from ..render.table import print_trace_table
 
@@ -83,6 +119,13 @@ def explain(
         print(formats.trace_json(trace), end="")
     else:
         print(formats.trace_plain(trace, precision), end="")
+
+
+def _page_target(path: str, force: bool) -> Target:
+    """Where -o goes: an .html file or stdout; checked before any work."""
+    if path != "-" and not path.lower().endswith((".html", ".htm")):
+        raise UsageError(f"-o writes an HTML page: give a .html file or -, not {visible(path)}")
+    return output_target(path, force)
 
 
 def graph_target(path: str, force: bool) -> tuple[Target, str]:

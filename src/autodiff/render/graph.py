@@ -106,7 +106,12 @@ def nodes_of(graph: Value | Expression, constant_per_use: bool = True) -> list[N
     ``constant_per_use``, node i is step i of an Expression.
     """
     nodes = _nodes_of(graph)
-    return _constant_per_use(nodes) if constant_per_use else nodes
+    return _constant_per_use(nodes)[0] if constant_per_use else nodes
+
+
+def drawn_nodes(graph: Value | Expression) -> tuple[list[Node], list[int]]:
+    """The boxes as drawn (see nodes_of), and for each the index of its node in graph order."""
+    return _constant_per_use(_nodes_of(graph))
 
 
 def _nodes_of(graph: Value | Expression) -> list[Node]:
@@ -146,8 +151,8 @@ def _expression_nodes(expression: Expression) -> list[Node]:
 _LITERAL = re.compile(r"([0-9.].*|pi|e)")
 
 
-def _constant_per_use(nodes: list[Node]) -> list[Node]:
-    """A copy of a shared literal leaf just before each use after the first."""
+def _constant_per_use(nodes: list[Node]) -> tuple[list[Node], list[int]]:
+    """A copy of a shared literal leaf just before each use after the first; each box's origin."""
     used = [0] * len(nodes)
     for node in nodes:
         for j in node.inputs:
@@ -156,24 +161,27 @@ def _constant_per_use(nodes: list[Node]) -> list[Node]:
         n > 1 and nodes[j].op is None and nodes[j].constant and _LITERAL.fullmatch(nodes[j].name)
         for j, n in enumerate(used)
     ):
-        return nodes
+        return nodes, list(range(len(nodes)))
     drawn: list[Node] = []
+    origin: list[int] = []
     new_index: list[int] = []
     seen: set[int] = set()
-    for node in nodes:
+    for i, node in enumerate(nodes):
         inputs = []
         for j in node.inputs:
             leaf = nodes[j]
             shared = used[j] > 1 and leaf.op is None and leaf.constant
             if shared and _LITERAL.fullmatch(leaf.name) and j in seen:
                 drawn.append(leaf)
+                origin.append(j)
                 inputs.append(len(drawn) - 1)
             else:
                 inputs.append(new_index[j])
                 seen.add(j)
         new_index.append(len(drawn))
         drawn.append(replace(node, inputs=tuple(inputs)) if node.inputs else node)
-    return drawn
+        origin.append(i)
+    return drawn, origin
 
 
 def _leaf_text(data: Any) -> str:
@@ -207,10 +215,17 @@ def draw(
         raise UsageError(f"unknown rankdir '{rankdir}' (choose from {', '.join(RANKDIRS)})")
     if not 0 <= decimals <= 17:
         raise UsageError.argument("decimals", f"must be between 0 and 17, got {decimals}")
-    import graphviz  # here, not at the top: every command would pay for it at start-up
-
     nodes = nodes_of(graph)
     check_size(len(nodes), max_nodes, "pass max_nodes=None to draw it anyway")
+    return draw_nodes(nodes, rankdir=rankdir, grad=grad, decimals=decimals)
+
+
+def draw_nodes(
+    nodes: Sequence[Node], *, rankdir: str = "LR", grad: bool = True, decimals: int = 4
+) -> graphviz.Digraph:
+    """The DOT of boxes as nodes_of gives them: value ``v<i>``, its operation ``o<i>``."""
+    import graphviz  # here, not at the top: every command would pay for it at start-up
+
     labels = subexpression_labels(nodes)
     far = far_uses(nodes)
     dot = graphviz.Digraph(
