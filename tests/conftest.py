@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -105,11 +106,23 @@ HAVE_DOT = shutil.which("dot") is not None
 REQUIRE_ALL = os.environ.get("AUTODIFF_REQUIRE_ALL", "") == "1"
 
 
+# Tests marked `browser` drive Debian's Chromium through Playwright, likewise.
+CHROMIUM = "/usr/bin/chromium"
+HAVE_BROWSER = os.path.exists(CHROMIUM) and importlib.util.find_spec("playwright") is not None
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if not HAVE_DOT and not REQUIRE_ALL:
         skip = pytest.mark.skip(reason="Graphviz's dot is not installed (apt-get install graphviz)")
         for item in items:
             if item.get_closest_marker("dot"):
+                item.add_marker(skip)
+    if not (HAVE_BROWSER and HAVE_DOT) and not REQUIRE_ALL:
+        skip = pytest.mark.skip(
+            reason="needs Chromium (apt-get install chromium), Playwright and Graphviz's dot"
+        )
+        for item in items:
+            if item.get_closest_marker("browser"):
                 item.add_marker(skip)
     if SLOW:
         return

@@ -64,7 +64,7 @@ TOKENS = (
 AT = ("--at", "x=0.5,y=-1.5,w_1=2,x1=3,x2=-1,w1=0.25,w2=4,b=1,sinx=0.1,_=1")
 # Every command that reads an expression, with the options that give it a
 # point: a new command joins the fuzzing with a line here.
-COMMANDS: dict[str, tuple[str, ...]] = {"grad": AT}
+COMMANDS: dict[str, tuple[str, ...]] = {"grad": AT, "jacobian": AT}
 
 
 def random_bytes(rng: random.Random) -> bytes:

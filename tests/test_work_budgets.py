@@ -79,6 +79,7 @@ def test_the_help_states_the_picture_limit_the_code_applies(command: str) -> Non
 
 COMMANDS_WITH_EXPR = {
     "grad": ["--at", "x=1"],
+    "jacobian": ["--at", "x=1"],
     "graph": ["--at", "x=1", "-o", "-", "--format", "dot"],
     "explain": ["--at", "x=1"],
     "check": ["--at", "x=1"],

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .core.engine import Value
     from .core.errors import AutodiffError, EvaluationError, ExpressionError, LimitError, UsageError
     from .core.expression import Expression
+    from .features.jacobian import Jacobian, jacobian_at
     from .language.parser import parse
     from .render.graph import draw
 
@@ -31,6 +32,8 @@ _HOMES = {
     "LimitError": "core.errors",
     "UsageError": "core.errors",
     "Expression": "core.expression",
+    "Jacobian": "features.jacobian",
+    "jacobian_at": "features.jacobian",
     "parse": "language.parser",
     "draw": "render.graph",
 }
@@ -50,10 +53,12 @@ __all__ = [
     "EvaluationError",
     "Expression",
     "ExpressionError",
+    "Jacobian",
     "LimitError",
     "UsageError",
     "Value",
     "__version__",
     "draw",
+    "jacobian_at",
     "parse",
 ]

@@ -58,9 +58,9 @@ def _ends_quietly(command: Callable[..., None]) -> Callable[..., None]:
 
 
 # Each command is the function of its name in the module of its name, in
-# the order `autodiff --help` lists them. Importing the seven and letting
-# typer build all seven took a third of a short run's start-up.
-COMMANDS = ("grad", "graph", "explain", "check", "plot", "hessian", "diff")
+# the order `autodiff --help` lists them. Importing all of them and letting
+# typer build all of them took a third of a short run's start-up.
+COMMANDS = ("grad", "jacobian", "graph", "explain", "check", "plot", "hessian", "diff")
 
 
 def _register(names: Sequence[str]) -> None:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # grad's start-up loads this module: the features it renders 
     from ..features.derivatives import DerivativeAt, HessianResult
     from ..features.explain import Edge, Trace
     from ..features.gradient import Gradient
+    from ..features.jacobian import Jacobian
 
 
 def render(record: Gradient, fmt: str) -> str:
@@ -602,4 +603,335 @@ def stream_writer(
         return PlainWriter(out, columns, partials)
     if fmt == "table":
         return TableWriter(out, columns, partials, precision, colour)
+    raise ValueError(f"no such format: {fmt}")
+
+
+# -- jacobian ---------------------------------------------------------------------
+
+
+def render_jacobian(record: Jacobian, fmt: str) -> str:
+    if fmt == "plain":
+        return jacobian_plain(record)
+    if fmt in ("json", "jsonl"):  # one record: the same line either way
+        return json.dumps(jacobian_as_json(record), allow_nan=False) + "\n"
+    if fmt in ("csv", "tsv"):
+        return jacobian_delimited(record, "," if fmt == "csv" else "\t")
+    raise ValueError(f"no such format: {fmt}")
+
+
+def jacobian_plain(record: Jacobian) -> str:
+    """A header ``output<TAB>value<TAB>d/d<name>...``, then one row per output:
+    its text, its value and its partials, tab-separated."""
+    return "".join("\t".join(row) + "\n" for row in _jacobian_rows(record, "d/d"))
+
+
+def jacobian_as_json(record: Jacobian) -> dict[str, object]:
+    return {
+        "expr": record.expr,
+        "at": record.at,
+        "outputs": list(record.outputs),
+        "variables": list(record.variables),
+        "value": list(record.value),
+        "jacobian": [list(row) for row in record.jacobian],
+    }
+
+
+def jacobian_delimited(record: Jacobian, delimiter: str) -> str:
+    """A header ``output,value,d_<name>...`` and one row per output."""
+    return rows_text(_jacobian_rows(record, "d_"), delimiter)
+
+
+def _jacobian_rows(record: Jacobian, prefix: str) -> list[list[str]]:
+    rows = [["output", "value", *(f"{prefix}{n}" for n in record.variables)]]
+    for text, value, partials in zip(record.outputs, record.value, record.jacobian, strict=True):
+        rows.append([text, repr(value), *map(repr, partials)])
+    return rows
+
+
+@dataclass
+class JacobianBatch:
+    """Consecutive records of a stream of points, each with every output's row.
+
+    ``fields`` are each record's input columns, carried through; ``at`` (JSON
+    only) each variable's value per record. ``value[k]`` holds output k's
+    value per record and ``jacobian[k][j]`` its partial by column j. A record
+    listed in ``errors`` failed; its numbers are not shown.
+    """
+
+    fields: Sequence[Sequence[str]]
+    at: Mapping[str, Sequence[float | None]]
+    value: Sequence[Sequence[float]]
+    jacobian: Sequence[Sequence[Sequence[float]]]
+    errors: Mapping[int, str]
+    extras: Sequence[Mapping[str, object]] | None = None
+
+    def __len__(self) -> int:
+        return len(self.fields)
+
+
+class JacobianWriter:
+    """Writes batches of Jacobian records to ``out``; ``close()`` ends the output.
+
+    ``outputs`` are the outputs' texts, ``variables`` the columns' names.
+    """
+
+    def __init__(
+        self,
+        out: TextIO,
+        columns: Sequence[str],
+        expr: str,
+        outputs: Sequence[str],
+        variables: Sequence[str],
+    ) -> None:
+        self.out = out
+        self.columns = list(columns)
+        self.expr = expr
+        self.outputs = list(outputs)
+        self.variables = list(variables)
+
+    def write(self, batch: JacobianBatch) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self.out.flush()
+
+    def numbers(self) -> list[str]:
+        """The names of the numbers of a record, flat: ``f1, d1_x, d1_y, f2, ...``."""
+        return [
+            name
+            for k in range(1, len(self.outputs) + 1)
+            for name in (f"f{k}", *(f"d{k}_{v}" for v in self.variables))
+        ]
+
+
+def _flat(batch: JacobianBatch) -> list[Sequence[float]]:
+    """The numbers of a batch as columns, in the order of ``JacobianWriter.numbers``."""
+    found: list[Sequence[float]] = []
+    for value, row in zip(batch.value, batch.jacobian, strict=True):
+        found.append(value)
+        found.extend(row)
+    return found
+
+
+class JacobianDelimitedWriter(JacobianWriter):
+    """CSV or TSV: the input's columns, then ``f<k>`` and ``d<k>_<name>`` per output
+    (k counted from 1), then ``error``."""
+
+    def __init__(
+        self,
+        out: TextIO,
+        columns: Sequence[str],
+        expr: str,
+        outputs: Sequence[str],
+        variables: Sequence[str],
+        delimiter: str,
+    ) -> None:
+        super().__init__(out, columns, expr, outputs, variables)
+        self.delimiter = delimiter
+        results = [*self.numbers(), "error"]
+        taken = set(results)
+        clash = next((c for c in self.columns if c in taken), None)
+        if clash is not None:
+            raise UsageError(
+                f"the input column '{excerpt(clash)}' has the name of an output column"
+                f" ({excerpt(', '.join(results), 80)}); rename it, or write JSON Lines"
+            )
+        self.out.write(rows_text([[*self.columns, *results]], delimiter))
+
+    def write(self, batch: JacobianBatch) -> None:
+        size = len(batch)
+        if not size:
+            return
+        errors = [""] * size
+        for i, message in batch.errors.items():
+            errors[i] = message
+        numbers = [_texts(column, batch.errors) for column in _flat(batch)]
+        d = self.delimiter
+        tails = zip(*numbers, errors, strict=True)
+        rows = [[*f, *tail] for f, tail in zip(batch.fields, tails, strict=True)]
+        text = "\0".join(map("\0".join, batch.fields)) + "\0".join(batch.errors.values())
+        if needs_quoting(text, d):
+            self.out.write(rows_text(rows, d))
+        else:
+            self.out.write("".join(d.join(row) + "\n" for row in rows))
+
+
+class JacobianJsonWriter(JacobianWriter):
+    """One object per record, as the single point's JSON (plus ``extra`` and
+    ``error`` as in grad's streams): ``jsonl`` one per line; ``json`` one
+    object for a single record and an array for several."""
+
+    def __init__(
+        self,
+        out: TextIO,
+        columns: Sequence[str],
+        expr: str,
+        outputs: Sequence[str],
+        variables: Sequence[str],
+        lines: bool,
+    ) -> None:
+        super().__init__(out, columns, expr, outputs, variables)
+        self.lines = lines
+        self.count = 0
+        self.first = ""
+
+    def write(self, batch: JacobianBatch) -> None:
+        texts = [json.dumps(record, allow_nan=False) for record in self.records(batch)]
+        if not texts:
+            return
+        if self.lines:
+            self.out.write("\n".join(texts) + "\n")
+            return
+        if self.count == 0:
+            self.first = texts[0]
+            self.count, texts = 1, texts[1:]
+            if not texts:
+                return
+        if self.count == 1:
+            self.out.write("[\n" + self.first)
+        self.out.write("".join(",\n" + t for t in texts))
+        self.count += len(texts)
+
+    def close(self) -> None:
+        if not self.lines:
+            if self.count == 0:
+                self.out.write("[]\n")
+            elif self.count == 1:
+                self.out.write(self.first + "\n")
+            else:
+                self.out.write("\n]\n")
+        super().close()
+
+    def records(self, batch: JacobianBatch) -> Iterator[dict[str, object]]:
+        at = {name: list(values) for name, values in batch.at.items()}
+        for i in range(len(batch)):
+            record: dict[str, object] = {"expr": self.expr}
+            record["at"] = {n: v[i] for n, v in at.items() if v[i] is not None and v[i] == v[i]}
+            record["outputs"] = self.outputs
+            record["variables"] = self.variables
+            message = batch.errors.get(i)
+            if message is None:
+                record["value"] = [value[i] for value in batch.value]
+                record["jacobian"] = [[p[i] for p in row] for row in batch.jacobian]
+            else:
+                record["value"] = record["jacobian"] = None
+            if batch.extras is not None and batch.extras[i]:
+                record["extra"] = batch.extras[i]
+            if message is not None:
+                record["error"] = message
+            yield record
+
+
+class JacobianPlainWriter(JacobianWriter):
+    """Each record as ``name<TAB>field`` lines for its input's columns, then the
+    single point's plain rows (or an ``error<TAB>message`` line); records
+    separated by a blank line."""
+
+    def __init__(
+        self,
+        out: TextIO,
+        columns: Sequence[str],
+        expr: str,
+        outputs: Sequence[str],
+        variables: Sequence[str],
+    ) -> None:
+        super().__init__(out, columns, expr, outputs, variables)
+        self.started = False
+        self.header = "\t".join(["output", "value", *(f"d/d{n}" for n in self.variables)])
+
+    def write(self, batch: JacobianBatch) -> None:
+        blocks = []
+        for i in range(len(batch)):
+            lines = [f"{c}\t{f}" for c, f in zip(self.columns, batch.fields[i], strict=True)]
+            message = batch.errors.get(i)
+            if message is not None:
+                lines.append(f"error\t{message}")
+            else:
+                lines.append(self.header)
+                for text, value, row in zip(self.outputs, batch.value, batch.jacobian, strict=True):
+                    lines.append("\t".join([text, repr(value[i]), *(repr(p[i]) for p in row)]))
+            blocks.append("\n".join(lines) + "\n")
+        if blocks:
+            self.out.write(("\n" if self.started else "") + "\n".join(blocks))
+            self.started = True
+
+
+class JacobianTableWriter(JacobianWriter):
+    """For people at a terminal: one row per record, the input's columns, then
+    ``f<k>`` and ``∂f<k>/∂<name>`` per output, rounded to ``precision``; shown
+    as tables of up to ``rows`` records, as grad's stream is."""
+
+    def __init__(
+        self,
+        out: TextIO,
+        columns: Sequence[str],
+        expr: str,
+        outputs: Sequence[str],
+        variables: Sequence[str],
+        precision: int,
+        colour: bool,
+        rows: int = 1000,
+    ) -> None:
+        super().__init__(out, columns, expr, outputs, variables)
+        self.precision = precision
+        self.colour = colour
+        self.limit = rows
+        self.rows: list[list[str]] = []
+        self.failed = False
+
+    def write(self, batch: JacobianBatch) -> None:
+        flat = _flat(batch)
+        for i in range(len(batch)):
+            failed = i in batch.errors
+            numbers = ["" if failed else rounded(column[i], self.precision) for column in flat]
+            self.rows.append([*batch.fields[i], *numbers, batch.errors.get(i, "")])
+            self.failed = self.failed or failed
+            if len(self.rows) >= self.limit:
+                self._print()
+
+    def close(self) -> None:
+        self._print()
+        super().close()
+
+    def _print(self) -> None:
+        from ..core.safe_text import visible
+        from .grid import grid
+
+        if not self.rows:
+            return
+        numbers = [
+            label
+            for k in range(1, len(self.outputs) + 1)
+            for label in (f"f{k}", *(f"∂f{k}/∂{visible(v)}" for v in self.variables))
+        ]
+        header = [*map(visible, self.columns), *numbers]
+        right = [False] * len(self.columns) + [True] * len(numbers)
+        if self.failed:
+            header.append("error")
+            right.append(False)
+        rows = [[visible(c) for c in (row if self.failed else row[:-1])] for row in self.rows]
+        self.out.write(grid(header, rows, right, boxed=self.colour, bold_header=self.colour))
+        self.rows, self.failed = [], False
+
+
+def jacobian_writer(
+    fmt: str,
+    out: TextIO,
+    columns: Sequence[str],
+    expr: str,
+    outputs: Sequence[str],
+    variables: Sequence[str],
+    precision: int = 6,
+    colour: bool = False,
+) -> JacobianWriter:
+    """The stream writer of ``autodiff jacobian --points`` for ``fmt``."""
+    if fmt in ("csv", "tsv"):
+        delimiter = "," if fmt == "csv" else "\t"
+        return JacobianDelimitedWriter(out, columns, expr, outputs, variables, delimiter)
+    if fmt in ("json", "jsonl"):
+        return JacobianJsonWriter(out, columns, expr, outputs, variables, lines=fmt == "jsonl")
+    if fmt == "plain":
+        return JacobianPlainWriter(out, columns, expr, outputs, variables)
+    if fmt == "table":
+        return JacobianTableWriter(out, columns, expr, outputs, variables, precision, colour)
     raise ValueError(f"no such format: {fmt}")

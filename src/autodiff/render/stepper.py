@@ -213,39 +213,42 @@ def _csp() -> str:
 
 
 _STYLE = """
-:root { color-scheme: light dark; --ink: #1d1d1f; --paper: #ffffff; --muted: #5b5b60;
-  --accent: #c2410c; --panel: #f4f4f6; --line: #d0d0d6; }
-@media (prefers-color-scheme: dark) {
-  :root { --ink: #ececf0; --paper: #17171a; --muted: #a9a9b2; --accent: #fb923c;
-    --panel: #232328; --line: #3a3a42; }
-}
 * { box-sizing: border-box; }
-body { margin: 0; font: 16px/1.45 system-ui, sans-serif; color: var(--ink);
-  background: var(--paper); }
+:root { color-scheme: light dark; }
+body { margin: 0; font: 16px/1.45 system-ui, sans-serif; color: #1d1d1f; background: #ffffff; }
 header { padding: 0.75rem 1rem 0.25rem; }
 h1 { font-size: 1.15rem; margin: 0; }
-.expr { margin: 0.25rem 0 0; color: var(--muted); font-family: ui-monospace, monospace;
+.expr { margin: 0.25rem 0 0; color: #5b5b60; font-family: ui-monospace, monospace;
   overflow-wrap: anywhere; }
 main { padding: 0.5rem 1rem; }
-#graph { background: #ffffff; border: 1px solid var(--line); border-radius: 8px;
+#graph { background: #ffffff; border: 1px solid #d0d0d6; border-radius: 8px;
   padding: 0.5rem; overflow: auto; }
 svg.graph { width: 100%; height: auto; max-height: 62vh; display: block; }
-#panel { background: var(--panel); border-radius: 8px; padding: 0.75rem 1rem; }
+#panel { background: #f4f4f6; border-radius: 8px; padding: 0.75rem 1rem; }
 #status { font-weight: 600; margin: 0 0 0.5rem; }
 #explanation p, #details p { margin: 0.2rem 0; font-family: ui-monospace, monospace;
   font-size: 0.92rem; overflow-wrap: anywhere; }
-#explanation p:first-child { font-family: inherit; color: var(--muted); }
-#details { margin-top: 0.75rem; border-top: 1px solid var(--line); padding-top: 0.5rem; }
+#explanation p:first-child { font-family: inherit; color: #5b5b60; }
+#details { margin-top: 0.75rem; border-top: 1px solid #d0d0d6; padding-top: 0.5rem; }
 nav { display: flex; flex-wrap: wrap; gap: 0.5rem; padding: 0.5rem 0; }
 button { font: inherit; padding: 0.45rem 0.9rem; border-radius: 6px; cursor: pointer;
-  border: 1px solid var(--line); background: var(--panel); color: var(--ink); }
-button:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
+  border: 1px solid #d0d0d6; background: #f4f4f6; color: #1d1d1f; }
+button:focus-visible, g.node:focus-visible { outline: 3px solid #c2410c; outline-offset: 2px; }
 g.node { cursor: pointer; }
+g.node > polygon, g.node > ellipse { pointer-events: all; }
 g.pending text { fill: #8a8a8a; }
 g.current > polygon, g.current > ellipse, g.current > path { stroke: #c2410c; stroke-width: 3; }
 g.current > text { font-weight: bold; }
 g.edge.current > path { stroke: #c2410c; stroke-width: 3; }
 g.edge.current > polygon { stroke: #c2410c; fill: #c2410c; }
+@media (prefers-color-scheme: dark) {
+  body { color: #ececf0; background: #17171a; }
+  .expr, #explanation p:first-child { color: #a9a9b2; }
+  #graph { border-color: #3a3a42; }
+  #panel { background: #232328; }
+  #details { border-top-color: #3a3a42; }
+  button { border-color: #3a3a42; background: #232328; color: #ececf0; }
+}
 @media (max-width: 760px) {
   svg.graph { width: auto; max-height: none; }
 }

@@ -18,6 +18,7 @@ from ..features.check import CheckResult
 from ..features.derivatives import DerivativeAt, HessianResult
 from ..features.explain import Trace
 from ..features.gradient import Gradient
+from ..features.jacobian import Jacobian
 from .formats import (
     BACKWARD_HEADER,
     BACKWARD_TITLE,
@@ -193,3 +194,23 @@ def print_trace_table(trace: Trace, precision: int, colour: bool, on_terminal: b
         table(BACKWARD_TITLE, BACKWARD_HEADER, backward)
     if grads:
         table("gradient", None, grads)
+
+
+# -- jacobian -----------------------------------------------------------------------
+
+
+def print_jacobian_table(record: Jacobian, precision: int, colour: bool, terminal: bool) -> None:
+    """The title on its own line, then one row per output: its text, f and ∂/∂<name>..."""
+    table = Table(box=box.ROUNDED if colour else None, show_header=True)
+    table.add_column("", style="bold" if colour else None)
+    table.add_column("f", justify="right")
+    for name in record.variables:
+        table.add_column(visible(f"∂/∂{name}"), justify="right")
+    for text, value, row in zip(record.outputs, record.value, record.jacobian, strict=True):
+        table.add_row(
+            visible(text), rounded(value, precision), *(rounded(p, precision) for p in row)
+        )
+    out = console(colour, width=_width(terminal))
+    # The title on its own line: a rich title wraps at the table's width.
+    out.print(title(record.expr, record.at), style="bold" if colour else None)
+    out.print(table)

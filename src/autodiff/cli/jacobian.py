@@ -1,0 +1,232 @@
+"""autodiff jacobian: the value and the partials of every output of a program.
+
+At one point (``--at``): a row per output, a column per variable, from one
+evaluation and one backward pass per output. At a stream of points
+(``--points``): a record per point, as grad's stream, holding every output's
+value and partials; a failed record is written with its error and the run
+exits at the end with the worst failure's code.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Annotated, TextIO
+
+import typer
+
+from ..core.errors import AutodiffError, LimitError, UsageError
+from ..core.expression import Expression
+from ..core.safe_text import visible_lines
+from ..features.jacobian import backward_visits, columns_of, jacobian_at
+from ..features.lines import MAX_LINE_LENGTH
+from ..language.parser import MAX_NODES
+from ..render import formats
+from .common import (
+    FileOption,
+    PrecisionOption,
+    at_option,
+    choose_format,
+    colour_allowed,
+    format_option,
+    max_nodes_option,
+    max_work_option,
+    parse_point,
+    read_program,
+    stdout_is_terminal,
+)
+from .status import exit_status, wording
+
+FORMATS = ("table", "plain", "json", "jsonl", "csv", "tsv")
+POINT_FORMATS = ("csv", "tsv", "jsonl")
+
+# Values visited by the backward passes, one pass per output over the values
+# it depends on (counted before any runs): about 3 µs a visit on floats;
+# 100 outputs of a shared 20,000-value graph (2,000,000) took 5.5 s. The
+# default allows about 5 s.
+JACOBIAN_MAX_WORK = 1_500_000
+
+
+def jacobian(
+    expr: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="EXPR",
+            help="The program, e.g. 'x*y, x + y' or 'r = sqrt(x^2 + y^2); r, atan(y/x)'.",
+            show_default=False,
+        ),
+    ] = None,
+    file: FileOption = None,
+    at: Annotated[
+        list[str] | None,
+        at_option("With --points: the value where a column is absent or a field empty."),
+    ] = None,
+    wrt: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--wrt",
+            metavar="NAME",
+            help="Only this column (repeatable, in this order); a name the program defines"
+            " gives d output/d NAME.",
+        ),
+    ] = None,
+    points: Annotated[
+        str | None,
+        typer.Option(
+            "--points",
+            metavar="FILE",
+            help="Evaluate at every point of FILE ('-': stdin): CSV with a header, or JSON Lines.",
+        ),
+    ] = None,
+    points_format: Annotated[
+        str | None,
+        typer.Option(
+            "--points-format",
+            metavar="FORMAT",
+            help=f"One of {', '.join(POINT_FORMATS)}. Default: by extension, else by line 1.",
+        ),
+    ] = None,
+    format: Annotated[str | None, format_option(FORMATS)] = None,
+    precision: PrecisionOption = 6,
+    max_work: Annotated[
+        int, max_work_option(JACOBIAN_MAX_WORK, "the work (values visited, summed over outputs)")
+    ] = JACOBIAN_MAX_WORK,
+    max_nodes: Annotated[int, max_nodes_option()] = MAX_NODES,
+    max_line_length: Annotated[
+        int,
+        typer.Option(
+            "--max-line-length",
+            metavar="N",
+            min=1,
+            help="Characters in one line of --points; a longer line is an error record.",
+        ),
+    ] = MAX_LINE_LENGTH,
+) -> None:
+    """Print the value and the partials of every output of EXPR at --at: a row per output."""
+    chosen = choose_format(format, FORMATS)
+    point = parse_point(at or [])
+    if expr == "-":
+        raise UsageError(
+            "autodiff jacobian reads one program: give it as EXPR, or read it from stdin"
+            " with --file -"
+        )
+    if file == "-" and points == "-":
+        raise UsageError("--file - and --points - cannot both read stdin")
+    single = points is None
+    expression = read_program(
+        expr, file, max_nodes, "jacobian", point if single else None, outputs="many"
+    )
+    names = columns_of(expression, wrt or [])
+    _check_work(expression, max_work)
+    if single:
+        record = jacobian_at(expression, point, names)
+        if chosen == "table":
+            from ..render.table import print_jacobian_table
+
+            print_jacobian_table(
+                record, precision, colour=colour_allowed(), terminal=stdout_is_terminal()
+            )
+        else:
+            print(formats.render_jacobian(record, chosen), end="")
+        return
+    assert points is not None
+    for name in names:
+        if name not in expression.variables:
+            raise UsageError(
+                f"--wrt {name}: a defined name's partials are given at one point (--at),"
+                " not with --points"
+            )
+    code = _points(
+        expression, names, points, points_format, chosen, point, precision, max_line_length
+    )
+    if code:
+        raise typer.Exit(code)
+
+
+def _check_work(expression: Expression, limit: int) -> None:
+    """Refuse, before any of them runs, backward passes that would take too long."""
+    if backward_visits(expression, limit) > limit:
+        outputs = len(expression.outputs)
+        passes = (
+            "backward pass" if outputs == 1 else f"{outputs:,} backward passes (one per output)"
+        )
+        raise LimitError(
+            f"the Jacobian's {passes} would visit more than {limit:,} values",
+            "max_work",
+        )
+
+
+def _points(
+    expression: Expression,
+    names: Sequence[str],
+    source: str,
+    requested: str | None,
+    fmt: str,
+    defaults: Mapping[str, float],
+    precision: int,
+    max_line_length: int,
+) -> int:
+    """One record per point of the stream; each output's program runs on a chunk as arrays."""
+    from ..features import points
+    from ..features.jacobian import chunk_jacobian
+
+    kind = points.format_for("" if source == "-" else source, requested)
+    texts = expression.output_texts()
+    parts = [expression.output(k) for k in range(len(expression.outputs))]
+    stream = _stdin() if source == "-" else _open(source)
+    with stream:
+        name = "stdin" if source == "-" else f"--points {source}"
+        reader = points.PointReader(
+            stream, kind, expression.variables, defaults, max_line_length=max_line_length, name=name
+        )
+        writer = formats.jacobian_writer(
+            fmt,
+            sys.stdout,
+            reader.columns,
+            expression.text,
+            texts,
+            names,
+            precision,
+            colour_allowed(),
+        )
+        json_like = fmt in ("json", "jsonl")
+        code = 0
+        for chunk in reader:
+            result = chunk_jacobian(parts, texts, names, chunk)
+            errors: dict[int, str] = {}
+            for i, error in sorted(result.errors.items()):
+                code = max(code, exit_status(error))  # 2 (usage, syntax) outranks 1
+                errors[i] = _report(chunk.lines[i], error)
+            batch = formats.JacobianBatch(
+                chunk.fields,
+                {n: chunk.values[n].tolist() for n in expression.variables} if json_like else {},
+                [value.tolist() for value in result.value],
+                [[partial.tolist() for partial in row] for row in result.jacobian],
+                errors,
+                chunk.extras(expression.variables) if json_like else None,
+            )
+            writer.write(batch)
+        writer.close()
+    return code
+
+
+def _report(line: int, error: AutodiffError) -> str:
+    """Say on stderr why the record of ``line`` failed; the text of its error field."""
+    message = wording(error)
+    print(f"autodiff: line {line}: error: {visible_lines(message)}", file=sys.stderr)
+    return message
+
+
+def _stdin() -> TextIO:
+    if sys.stdin is None:  # the shell closed it (0<&-): Python leaves None
+        raise UsageError("stdin is closed: --points - reads from it; give the points on stdin")
+    # newline="" leaves line ends to the csv module (quoted fields may hold them).
+    return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", errors="replace", newline="")
+
+
+def _open(path: str) -> TextIO:
+    try:
+        return open(path, encoding="utf-8-sig", errors="replace", newline="")
+    except OSError as error:
+        raise UsageError(f"cannot read --points {path}: {error.strerror or error}") from None
