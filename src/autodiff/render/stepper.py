@@ -230,6 +230,7 @@ svg.graph { width: 100%; height: auto; max-height: 62vh; display: block; }
   font-size: 0.92rem; overflow-wrap: anywhere; }
 #explanation p:first-child { font-family: inherit; color: #5b5b60; }
 #details { margin-top: 0.75rem; border-top: 1px solid #d0d0d6; padding-top: 0.5rem; }
+#details:empty { display: none; }
 nav { display: flex; flex-wrap: wrap; gap: 0.5rem; padding: 0.5rem 0; }
 button { font: inherit; padding: 0.45rem 0.9rem; border-radius: 6px; cursor: pointer;
   border: 1px solid #d0d0d6; background: #f4f4f6; color: #1d1d1f; }
