@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -100,6 +101,17 @@ def run_on_terminal(
 SLOW = os.environ.get("AUTODIFF_SLOW", "") == "1"
 
 
+def extended(cases: list[Any], keep: int, several: bool = False) -> list[Any]:
+    """A test matrix whose first ``keep`` cases run every time and the rest with
+    AUTODIFF_SLOW=1 (as CI runs): the everyday run stays within two minutes,
+    and every case still runs before anything lands. ``several``: each case
+    is a tuple of the test's several parameters."""
+    return [
+        case if k < keep else pytest.param(*(case if several else (case,)), marks=pytest.mark.slow)
+        for k, case in enumerate(cases)
+    ]
+
+
 # Tests marked `dot` need Graphviz's dot: without it they skip, unless
 # AUTODIFF_REQUIRE_ALL=1 (CI) makes the missing part a failure.
 HAVE_DOT = shutil.which("dot") is not None
@@ -109,6 +121,16 @@ REQUIRE_ALL = os.environ.get("AUTODIFF_REQUIRE_ALL", "") == "1"
 # Tests marked `browser` drive Debian's Chromium through Playwright, likewise.
 CHROMIUM = "/usr/bin/chromium"
 HAVE_BROWSER = os.path.exists(CHROMIUM) and importlib.util.find_spec("playwright") is not None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Compile the checkout once, so that the hundreds of `autodiff` processes
+    # the tests start load bytecode instead of compiling every module afresh:
+    # with PYTHONDONTWRITEBYTECODE set (as on the CI machines) nothing else
+    # writes it, and compiling costs each process about a third of its start.
+    import compileall
+
+    compileall.compile_dir(str(SRC), quiet=1)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

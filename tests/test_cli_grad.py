@@ -9,7 +9,7 @@ import math
 
 import pytest
 
-from conftest import run_cli
+from conftest import extended, run_cli
 
 NEURON_AT = [
     "--at",
@@ -100,30 +100,34 @@ def test_no_short_option_clustering():
 
 @pytest.mark.parametrize(
     ("args", "code", "needles"),
-    [
-        (["4x^2", "--at", "x=1"], 2, ["4*x", "^"]),
-        (["(x+1", "--at", "x=1"], 2, ["missing ')'", "^"]),
-        (["x +* 2", "--at", "x=1"], 2, ["no left operand"]),
-        (["foo(x)", "--at", "x=1"], 2, ["unknown function 'foo'", "sin"]),
-        (["sin(x, 2)", "--at", "x=1"], 2, ["sin takes 1 argument"]),
-        (["pi(2)"], 2, ["constant"]),
-        (["x + y", "--at", "x=1"], 2, ["'y'", "--at y="]),
-        (["x", "--at", "x"], 2, ["bad --at 'x'"]),
-        (["x", "--at", "=3"], 2, ["bad --at '=3'", "name"]),
-        (["x", "--at", "x=abc"], 2, ["'abc'"]),
-        (["x", "--at", "x=1", "--format", "yaml"], 2, ["yaml", "json"]),
-        (["x", "--at", "x=1", "--wrt", "z"], 2, ["z", "variables: x"]),
-        (["x", "--at", "x=1", "--bogus"], 2, []),
-        (["log(x)", "--at", "x=-1"], 1, ["log(-1)", "> 0"]),
-        (["sqrt(x)", "--at", "x=-4"], 1, ["sqrt(-4)"]),
-        (["asin(x)", "--at", "x=2"], 1, ["asin(2)"]),
-        (["1/x", "--at", "x=0"], 1, ["1/0"]),
-        (["x**-1", "--at", "x=0"], 1, ["0**-1"]),
-        (["(-8)**(1/3)"], 1, ["(-8)**0.333"]),
-        (["exp(x)", "--at", "x=1000"], 1, ["exp(1000) overflows"]),
-        (["sqrt(x)", "--at", "x=0"], 1, ["derivative of sqrt", "not finite"]),
-        (["x*1e308*10", "--at", "x=1"], 1, ["overflows"]),
-    ],
+    extended(
+        [
+            (["4x^2", "--at", "x=1"], 2, ["4*x", "^"]),
+            (["(x+1", "--at", "x=1"], 2, ["missing ')'", "^"]),
+            (["x +* 2", "--at", "x=1"], 2, ["no left operand"]),
+            (["foo(x)", "--at", "x=1"], 2, ["unknown function 'foo'", "sin"]),
+            (["sin(x, 2)", "--at", "x=1"], 2, ["sin takes 1 argument"]),
+            (["pi(2)"], 2, ["constant"]),
+            (["x + y", "--at", "x=1"], 2, ["'y'", "--at y="]),
+            (["x", "--at", "x"], 2, ["bad --at 'x'"]),
+            (["x", "--at", "=3"], 2, ["bad --at '=3'", "name"]),
+            (["x", "--at", "x=abc"], 2, ["'abc'"]),
+            (["x", "--at", "x=1", "--format", "yaml"], 2, ["yaml", "json"]),
+            (["x", "--at", "x=1", "--wrt", "z"], 2, ["z", "variables: x"]),
+            (["x", "--at", "x=1", "--bogus"], 2, []),
+            (["log(x)", "--at", "x=-1"], 1, ["log(-1)", "> 0"]),
+            (["sqrt(x)", "--at", "x=-4"], 1, ["sqrt(-4)"]),
+            (["asin(x)", "--at", "x=2"], 1, ["asin(2)"]),
+            (["1/x", "--at", "x=0"], 1, ["1/0"]),
+            (["x**-1", "--at", "x=0"], 1, ["0**-1"]),
+            (["(-8)**(1/3)"], 1, ["(-8)**0.333"]),
+            (["exp(x)", "--at", "x=1000"], 1, ["exp(1000) overflows"]),
+            (["sqrt(x)", "--at", "x=0"], 1, ["derivative of sqrt", "not finite"]),
+            (["x*1e308*10", "--at", "x=1"], 1, ["overflows"]),
+        ],
+        12,
+        several=True,
+    ),
 )
 def test_bad_input_gets_a_message_and_an_exit_code(args, code, needles):
     result = run_cli("grad", *args)

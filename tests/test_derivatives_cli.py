@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from conftest import SRC, cli_env, run_cli
+from conftest import SRC, cli_env, extended, run_cli
 
 
 def ok(*args: str) -> str:
@@ -65,20 +65,32 @@ def test_order_one_agrees_with_plain_grad():
 
 @pytest.mark.parametrize(
     ("args", "code", "needles"),
-    [
-        (["x*y", "--at", "x=1,y=2", "--order", "2"], 2, ["--wrt", "variables: x, y"]),
-        (["x*y", "--at", "x=1,y=2", "--order", "2", "--wrt", "x", "--wrt", "y"], 2, ["hessian"]),
-        (["x*y", "--at", "x=1,y=2", "--order", "2", "--wrt", "z"], 2, ["z", "variables: x, y"]),
-        (["x", "--at", "x=1", "--order", "0"], 2, ["--order"]),
-        (["x", "--at", "x=1", "--order", "two"], 2, ["--order"]),
-        (["x + y", "--at", "x=1", "--order", "2", "--wrt", "x"], 2, ["--at y="]),
-        (["sqrt(x)", "--at", "x=0", "--order", "2"], 1, ["derivative of sqrt at 0"]),
-        (["log(x)", "--at", "x=-1", "--order", "2"], 1, ["log(-1)"]),
-        (["3", "--order", "2"], 2, ["--wrt"]),
-        (["x", "--points", "p.csv", "--order", "2"], 2, ["--order", "--points"]),
-        (["-", "--at", "x=1", "--order", "2"], 2, ["--order", "'-'"]),
-        (["tanh(x*y + sin(x))", "--at", "x=1,y=2", "--wrt", "x", "--order", "30"], 2, ["limit"]),
-    ],
+    extended(
+        [
+            (["x*y", "--at", "x=1,y=2", "--order", "2"], 2, ["--wrt", "variables: x, y"]),
+            (
+                ["x*y", "--at", "x=1,y=2", "--order", "2", "--wrt", "x", "--wrt", "y"],
+                2,
+                ["hessian"],
+            ),
+            (["x*y", "--at", "x=1,y=2", "--order", "2", "--wrt", "z"], 2, ["z", "variables: x, y"]),
+            (["x", "--at", "x=1", "--order", "0"], 2, ["--order"]),
+            (["x", "--at", "x=1", "--order", "two"], 2, ["--order"]),
+            (["x + y", "--at", "x=1", "--order", "2", "--wrt", "x"], 2, ["--at y="]),
+            (["sqrt(x)", "--at", "x=0", "--order", "2"], 1, ["derivative of sqrt at 0"]),
+            (["log(x)", "--at", "x=-1", "--order", "2"], 1, ["log(-1)"]),
+            (["3", "--order", "2"], 2, ["--wrt"]),
+            (["x", "--points", "p.csv", "--order", "2"], 2, ["--order", "--points"]),
+            (["-", "--at", "x=1", "--order", "2"], 2, ["--order", "'-'"]),
+            (
+                ["tanh(x*y + sin(x))", "--at", "x=1,y=2", "--wrt", "x", "--order", "30"],
+                2,
+                ["limit"],
+            ),
+        ],
+        6,
+        several=True,
+    ),
 )
 def test_order_errors(args, code, needles):
     result = run_cli("grad", *args)
@@ -208,22 +220,26 @@ def test_diff_accepts_expressions_that_look_like_options():
 
 @pytest.mark.parametrize(
     ("args", "code", "needles"),
-    [
-        (["x", "--wrt", "y"], 2, ["--wrt y", "variables: x"]),
-        (["x", "--format", "csv"], 2, ["csv", "latex"]),
-        (["x", "--order", "0"], 2, ["--order"]),
-        (["3"], 2, ["no variable"]),
-        (["4x"], 2, ["4*x", "^"]),
-        (["x/0"], 1, ["division by zero"]),
-        (["x*log(0)"], 1, ["log(0)"]),
-        (["x*(-8)**(1/3)"], 1, ["(-8)**"]),
-        (["tanh(x*y + sin(x))", "--wrt", "x", "--order", "12"], 2, ["characters long"]),
-        (["x*1e300*1e300"], 1, ["too large for a float"]),
-        (["sin(" * 4000 + "x" + ")" * 4000], 2, ["1,000,000 characters", "--max-chars N"]),
-        (["sin(" * 30 + "x" + ")" * 30, "--max-chars", "1000"], 2, ["1,000 characters"]),
-        (["*".join(f"v{i}" for i in range(400)), "--max-chars", "20000"], 2, ["10,000 steps"]),
-        (["x", "--max-chars", "0"], 2, ["--max-chars"]),
-    ],
+    extended(
+        [
+            (["x", "--wrt", "y"], 2, ["--wrt y", "variables: x"]),
+            (["x", "--format", "csv"], 2, ["csv", "latex"]),
+            (["x", "--order", "0"], 2, ["--order"]),
+            (["3"], 2, ["no variable"]),
+            (["4x"], 2, ["4*x", "^"]),
+            (["x/0"], 1, ["division by zero"]),
+            (["x*log(0)"], 1, ["log(0)"]),
+            (["x*(-8)**(1/3)"], 1, ["(-8)**"]),
+            (["tanh(x*y + sin(x))", "--wrt", "x", "--order", "12"], 2, ["characters long"]),
+            (["x*1e300*1e300"], 1, ["too large for a float"]),
+            (["sin(" * 4000 + "x" + ")" * 4000], 2, ["1,000,000 characters", "--max-chars N"]),
+            (["sin(" * 30 + "x" + ")" * 30, "--max-chars", "1000"], 2, ["1,000 characters"]),
+            (["*".join(f"v{i}" for i in range(400)), "--max-chars", "20000"], 2, ["10,000 steps"]),
+            (["x", "--max-chars", "0"], 2, ["--max-chars"]),
+        ],
+        7,
+        several=True,
+    ),
 )
 def test_diff_errors(args, code, needles):
     result = run_cli("diff", *args)

@@ -87,7 +87,13 @@ def sandbox(tmp_path_factory):
 @pytest.mark.parametrize(
     ("where", "command", "expected"),
     [
-        pytest.param(*example, marks=[pytest.mark.dot] if _draws(example[1]) else [])
+        # A block's examples run on one worker, in order: the later ones read
+        # what the earlier wrote, and nothing runs twice.
+        pytest.param(
+            *example,
+            marks=[pytest.mark.xdist_group(example[0])]
+            + ([pytest.mark.dot] if _draws(example[1]) else []),
+        )
         for example in console_examples()
     ],
     ids=lambda v: str(v)[:60],

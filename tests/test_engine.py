@@ -176,6 +176,7 @@ def test_domain_errors_name_the_function_and_argument(text, point, op):
     assert info.value.arguments
 
 
+@pytest.mark.slow  # a scale check: CI runs it (AUTODIFF_SLOW=1)
 def test_a_million_deep_chain():
     x = Value(0.5)
     y = x
@@ -185,6 +186,7 @@ def test_a_million_deep_chain():
     assert x.grad == 1.0
 
 
+@pytest.mark.slow
 def test_parse_deep_nesting_and_long_sums():
     depth = 100_000
     nested = "(" * depth + "x" + ")" * depth

@@ -33,7 +33,7 @@ import pytest
 from autodiff import Expression, parse
 from autodiff.cli import main
 from autodiff.core.ops import CONSTANTS, FUNCTIONS
-from conftest import cli_env
+from conftest import cli_env, extended
 
 LONG_RUNS = int(os.environ.get("AUTODIFF_FUZZ_RUNS", "0") or 0)
 SEED = os.environ.get("AUTODIFF_FUZZ_SEED", "")  # another seed, other cases
@@ -157,7 +157,7 @@ def test_random_input_in_process(kind, command):
         assert all(outcomes.values()), outcomes
 
 
-@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("command", extended(list(COMMANDS), 1))
 @pytest.mark.parametrize("kind", GENERATORS)
 def test_random_input_through_the_command_line(kind, command):
     rng = random.Random(f"subprocess {kind} {SEED}")
@@ -195,6 +195,7 @@ def test_tiny_numbers_underflow_to_zero():
     assert out == "value\t0.0\nd/dx\t1e-320\n"
 
 
+@pytest.mark.slow  # scale: CI runs it; the library's deep cases run every time
 def test_deep_and_long_inputs_through_argv():
     """The largest inputs one argv string carries: 120 KB, 60,000 levels deep."""
     cases = [
@@ -263,6 +264,7 @@ STDIN_DEEP = 1_000_000 if LONG_RUNS else 200_000
     ["(" * STDIN_DEEP + "x" + ")" * STDIN_DEEP, "-" * STDIN_DEEP + "x"],
     ids=["parentheses", "unary-minus"],
 )
+@pytest.mark.slow
 def test_deep_expressions_through_stdin(text):
     """Past argv's 128 KiB cap: the whole pipeline, no recursion anywhere."""
     code, out, err = run_process(["grad", "-", "--at", "x=3", "--format", "jsonl"], text.encode())
@@ -276,6 +278,7 @@ def test_deep_expressions_through_stdin(text):
 LONG_SUMS = [5_000_000] if LONG_RUNS else []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("terms", [100_000, *LONG_SUMS])
 def test_long_sums_through_stdin(terms):
     text = "+".join(["x"] * terms)
@@ -286,12 +289,16 @@ def test_long_sums_through_stdin(terms):
 
 @pytest.mark.parametrize(
     ("text", "size"),
-    [
-        ("(" * DEEP + "x" + ")" * DEEP, 1),
-        ("-" * DEEP + "x", DEEP + 1),
-        ("+".join(["x"] * DEEP), DEEP),
-        ("x**" * DEEP + "1", DEEP + 2),
-    ],
+    extended(
+        [
+            ("(" * DEEP + "x" + ")" * DEEP, 1),
+            ("-" * DEEP + "x", DEEP + 1),
+            ("+".join(["x"] * DEEP), DEEP),
+            ("x**" * DEEP + "1", DEEP + 2),
+        ],
+        1,
+        several=True,
+    ),
     ids=["parentheses", "unary-minus", "sum-chain", "power-tower"],
 )
 def test_deep_inputs_in_the_library(text, size):

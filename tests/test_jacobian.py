@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from autodiff import EvaluationError, UsageError, parse
 from autodiff.core.engine import Value
 from autodiff.core.errors import MissingValueError
-from conftest import run_cli, run_on_terminal
+from conftest import extended, run_cli, run_on_terminal
 
 POLAR = "r = sqrt(x^2 + y^2); r, atan(y/x)"
 AT = ["--at", "x=3,y=4"]
@@ -162,7 +162,7 @@ SINGLE = [
 SINGLE_AT = ["--at", "x=0.7,y=-1.3,w=2,b=0.25"]
 
 
-@pytest.mark.parametrize("text", SINGLE)
+@pytest.mark.parametrize("text", extended(SINGLE, 2))
 def test_one_output_is_one_row_equal_to_grad(text):
     grad = json.loads(run_cli("grad", text, *SINGLE_AT, "--format", "json").stdout)
     data = json.loads(ok(text, *SINGLE_AT, "--format", "json"))
@@ -192,7 +192,7 @@ PROGRAMS = [
 ]
 
 
-@pytest.mark.parametrize(("program", "alone"), PROGRAMS)
+@pytest.mark.parametrize(("program", "alone"), extended(PROGRAMS, 2, several=True))
 def test_each_row_is_grad_of_its_output(program, alone):
     at = ["--at", "x=0.8,y=1.9"]
     data = json.loads(ok(program, *at, "--format", "json"))
@@ -465,42 +465,46 @@ def test_chunks_of_points_in_the_library():
 
 @pytest.mark.parametrize(
     ("args", "code", "message"),
-    [
-        (["x, log(x)", "--at", "x=-1"], 1, "output 2 (log(x)): log(-1) is undefined"),
-        (["x, 1/x", "--at", "x=0"], 1, "output 2 (1/x): 1/0 is undefined"),
-        (["exp(x), x", "--at", "x=1000"], 1, "output 1 (exp(x)): exp(1000) overflows"),
-        (
-            ["x, sqrt(x)", "--at", "x=0"],
-            1,
-            "output 2 (sqrt(x)): the derivative of sqrt at 0 is not finite",
-        ),
-        (
-            ["x, x**0.5*1e308*1e10", "--at", "x=1e-300"],
-            1,
-            "output 2 (x**0.5*1e308*1e10): the partial d/dx is not finite",
-        ),
-        (["x*y, x +", "--at", "x=1,y=2"], 2, "syntax error: an operator with no right operand"),
-        (["x*y, x + y", "--at", "x=1"], 2, "no value for variable 'y'; add --at y=VALUE"),
-        (
-            ["x*y, x + y", "--at", "x=1,y=2", "--wrt", "z"],
-            2,
-            "--wrt z: not a variable of the expression (variables: x, y)",
-        ),
-        (
-            ["r = x*y; r, x", "--at", "x=1,y=2,r=3"],
-            2,
-            "r is defined by the expression; it cannot be given a value",
-        ),
-        (["x, y", "--at", "x=1,y=2", "--format", "xml"], 2, "unknown --format 'xml'"),
-        (["-", "--at", "x=1"], 2, "autodiff jacobian reads one program"),
-        (
-            ["x*y, x + y", "--at", "x=1,y=2", "--max-work", "5"],
-            2,
-            "the Jacobian's 2 backward passes (one per output) would visit more than 5 values;"
-            " raise the limit with --max-work N",
-        ),
-        (["x, y", "--at", "x=1,y=2", "--max-nodes", "1"], 2, "more than 1 nodes"),
-    ],
+    extended(
+        [
+            (["x, log(x)", "--at", "x=-1"], 1, "output 2 (log(x)): log(-1) is undefined"),
+            (["x, 1/x", "--at", "x=0"], 1, "output 2 (1/x): 1/0 is undefined"),
+            (["exp(x), x", "--at", "x=1000"], 1, "output 1 (exp(x)): exp(1000) overflows"),
+            (
+                ["x, sqrt(x)", "--at", "x=0"],
+                1,
+                "output 2 (sqrt(x)): the derivative of sqrt at 0 is not finite",
+            ),
+            (
+                ["x, x**0.5*1e308*1e10", "--at", "x=1e-300"],
+                1,
+                "output 2 (x**0.5*1e308*1e10): the partial d/dx is not finite",
+            ),
+            (["x*y, x +", "--at", "x=1,y=2"], 2, "syntax error: an operator with no right operand"),
+            (["x*y, x + y", "--at", "x=1"], 2, "no value for variable 'y'; add --at y=VALUE"),
+            (
+                ["x*y, x + y", "--at", "x=1,y=2", "--wrt", "z"],
+                2,
+                "--wrt z: not a variable of the expression (variables: x, y)",
+            ),
+            (
+                ["r = x*y; r, x", "--at", "x=1,y=2,r=3"],
+                2,
+                "r is defined by the expression; it cannot be given a value",
+            ),
+            (["x, y", "--at", "x=1,y=2", "--format", "xml"], 2, "unknown --format 'xml'"),
+            (["-", "--at", "x=1"], 2, "autodiff jacobian reads one program"),
+            (
+                ["x*y, x + y", "--at", "x=1,y=2", "--max-work", "5"],
+                2,
+                "the Jacobian's 2 backward passes (one per output) would visit more than 5 values;"
+                " raise the limit with --max-work N",
+            ),
+            (["x, y", "--at", "x=1,y=2", "--max-nodes", "1"], 2, "more than 1 nodes"),
+        ],
+        7,
+        several=True,
+    ),
 )
 def test_errors_have_a_message_an_exit_code_and_no_output(args, code, message):
     result = run_cli("jacobian", *args)

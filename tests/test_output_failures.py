@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from conftest import cli_env
+from conftest import cli_env, extended
 
 COMMANDS = [
     ["grad", "x**2", "--at", "x=3"],
@@ -45,7 +45,7 @@ def _run(args: list[str], stdout: object, env: dict[str, str] | None = None, **k
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
-@pytest.mark.parametrize("args", COMMANDS, ids=" ".join)
+@pytest.mark.parametrize("args", extended(COMMANDS, 3), ids=" ".join)
 def test_a_full_disk_is_exit_1_with_one_line(args: list[str]) -> None:
     with open("/dev/full", "w") as full:
         result = _run(args, full)
@@ -133,7 +133,7 @@ def test_a_closed_stdin_is_a_usage_error(args: list[str]) -> None:
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("column", ["value", "d_x", "error"])
+@pytest.mark.parametrize("column", extended(["value", "d_x", "error"], 2))
 @pytest.mark.parametrize("fmt", ["csv", "tsv"])
 def test_an_input_column_named_like_an_output_column_is_refused(column: str, fmt: str) -> None:
     from conftest import run_cli

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from conftest import cli_env, run_cli
+from conftest import cli_env, extended, run_cli
 
 F = "sin(x)*exp(-y/2) + x**2*y"
 
@@ -339,21 +339,29 @@ def test_a_quoted_field_over_two_lines_keeps_the_line_numbers_right():
 
 @pytest.mark.parametrize(
     ("args", "stdin", "needles"),
-    [
-        (
-            ["x*y", "--points", "-"],
-            "x\n1\n",
-            ["no value for variable 'y'", "columns: x", "--at y="],
-        ),
-        (["x", "--points", "-"], "", ["no header row"]),
-        (["x", "--points", "-"], "x,x\n1,2\n", ["names 'x' twice"]),
-        (["x", "--points", "-"], "x,\n1,2\n", ["empty column name"]),
-        (["x", "--points", "no-such-file.csv"], None, ["cannot read --points no-such-file.csv"]),
-        (["x", "--points", "-", "--points-format", "xml"], "x\n1\n", ["xml", "jsonl"]),
-        (["x", "--points", "-", "--wrt", "z"], "x\n1\n", ["--wrt z"]),
-        (["(x", "--points", "-"], "x\n1\n", ["missing ')'"]),
-        (["x", "--points", "-", "--format", "yaml"], "x\n1\n", ["yaml"]),
-    ],
+    extended(
+        [
+            (
+                ["x*y", "--points", "-"],
+                "x\n1\n",
+                ["no value for variable 'y'", "columns: x", "--at y="],
+            ),
+            (["x", "--points", "-"], "", ["no header row"]),
+            (["x", "--points", "-"], "x,x\n1,2\n", ["names 'x' twice"]),
+            (["x", "--points", "-"], "x,\n1,2\n", ["empty column name"]),
+            (
+                ["x", "--points", "no-such-file.csv"],
+                None,
+                ["cannot read --points no-such-file.csv"],
+            ),
+            (["x", "--points", "-", "--points-format", "xml"], "x\n1\n", ["xml", "jsonl"]),
+            (["x", "--points", "-", "--wrt", "z"], "x\n1\n", ["--wrt z"]),
+            (["(x", "--points", "-"], "x\n1\n", ["missing ')'"]),
+            (["x", "--points", "-", "--format", "yaml"], "x\n1\n", ["yaml"]),
+        ],
+        5,
+        several=True,
+    ),
 )
 def test_a_stream_that_cannot_start_is_a_usage_error(args, stdin, needles):
     result = run_cli("grad", *args, input=stdin)
@@ -388,7 +396,7 @@ def test_one_point_does_not_import_numpy():
 # -- pipes ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("fmt", ["csv", "jsonl", "plain"])
+@pytest.mark.parametrize("fmt", extended(["csv", "jsonl", "plain"], 1))
 def test_a_closed_pipe_ends_the_stream_quietly(tmp_path, fmt):
     points = tmp_path / "big.csv"
     points.write_text("x,y\n" + "".join(f"{i},{i % 5}\n" for i in range(300_000)))

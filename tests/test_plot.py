@@ -12,7 +12,7 @@ import pytest
 from autodiff import parse
 from autodiff.core.errors import EvaluationError, UsageError
 from autodiff.features.curve import sample
-from conftest import cli_env, run_cli
+from conftest import cli_env, extended, run_cli
 
 
 def test_samples_f_and_its_derivative():
@@ -68,7 +68,8 @@ def test_svg_on_stdout_is_deterministic_and_has_a_gap():
 
 
 @pytest.mark.parametrize(
-    ("name", "magic"), [("f.svg", b"<?xml"), ("f.png", b"\x89PNG"), ("f.pdf", b"%PDF")]
+    ("name", "magic"),
+    extended([("f.svg", b"<?xml"), ("f.png", b"\x89PNG"), ("f.pdf", b"%PDF")], 1, several=True),
 )
 def test_files_by_extension(tmp_path, name, magic):
     result = run_cli(
@@ -105,18 +106,26 @@ def test_matplotlib_is_imported_only_for_a_plot():
 
 @pytest.mark.parametrize(
     ("args", "code", "message"),
-    [
-        (["x"], 2, "autodiff: error: missing option -o / --output"),
-        (["x", "-o", "f.txt"], 2, "-o f.txt: the file name must end in .svg, .png or .pdf"),
-        (["x", "--range", "3", "-o", "-"], 2, "bad --range '3': expected LOW:HIGH"),
-        (["x", "--range", "a:b", "-o", "-"], 2, "bad --range 'a:b'"),
-        (["x", "--range", "2:1", "-o", "-"], 2, "--range 2:1 is empty"),
-        (["x*y", "-o", "-"], 2, "no value for variable 'y'; add --at y=VALUE"),
-        (["3", "-o", "-"], 2, "the expression has no variable to plot against"),
-        (["log(x)", "--range", "-3:-1", "-o", "-"], 1, "f is undefined everywhere"),
-        (["x", "-o", "no/such/dir/f.svg"], 1, "cannot write no/such/dir/f.svg: no such directory"),
-        (["x", "--samples", "1", "-o", "-"], 2, "--samples must be between 2"),
-    ],
+    extended(
+        [
+            (["x"], 2, "autodiff: error: missing option -o / --output"),
+            (["x", "-o", "f.txt"], 2, "-o f.txt: the file name must end in .svg, .png or .pdf"),
+            (["x", "--range", "3", "-o", "-"], 2, "bad --range '3': expected LOW:HIGH"),
+            (["x", "--range", "a:b", "-o", "-"], 2, "bad --range 'a:b'"),
+            (["x", "--range", "2:1", "-o", "-"], 2, "--range 2:1 is empty"),
+            (["x*y", "-o", "-"], 2, "no value for variable 'y'; add --at y=VALUE"),
+            (["3", "-o", "-"], 2, "the expression has no variable to plot against"),
+            (["log(x)", "--range", "-3:-1", "-o", "-"], 1, "f is undefined everywhere"),
+            (
+                ["x", "-o", "no/such/dir/f.svg"],
+                1,
+                "cannot write no/such/dir/f.svg: no such directory",
+            ),
+            (["x", "--samples", "1", "-o", "-"], 2, "--samples must be between 2"),
+        ],
+        5,
+        several=True,
+    ),
 )
 def test_cli_errors(tmp_path, args, code, message):
     result = run_cli("plot", *args, cwd=tmp_path)

@@ -18,7 +18,7 @@ import pytest
 from autodiff import parse
 from autodiff.language import grammar_tables
 from autodiff.language.parser import _Builder, grammar_path
-from conftest import ROOT, cli_env, run_cli, run_on_terminal
+from conftest import ROOT, cli_env, extended, run_cli, run_on_terminal
 
 # -- 1. no code from a shared cache ----------------------------------------------
 
@@ -292,7 +292,7 @@ def _csv(rows: list[list[str]]) -> str:
     return "".join(",".join(row) + "\n" for row in rows)
 
 
-@pytest.mark.parametrize("fmt", ["table", "plain", "csv", "tsv", "json", "jsonl"])
+@pytest.mark.parametrize("fmt", extended(["table", "plain", "csv", "tsv", "json", "jsonl"], 2))
 def test_markup_in_csv_fields_and_headers_is_shown_as_typed(fmt):
     rows = [["[/x]", "x"], *([text, str(k)] for k, text in enumerate(MARKUP, 1))]
     result = run_cli("grad", "x", "--points", "-", "--format", fmt, input=_csv(rows))
@@ -392,18 +392,21 @@ def test_wrote_path_escapes_the_file_name(tmp_path):
 
 @pytest.mark.parametrize(
     "args",
-    [
-        ["grad", f"x+{HOSTILE}"],
-        ["grad", "x", "--at", f"x=1{HOSTILE}"],
-        ["explain", f"x*y\r\x0b{HOSTILE}", "--at", "x=1,y=2"],
-        ["explain", "x*y\r\x0b\x0c", "--at", "x=1,y=2"],
-        ["check", "x\r*\x0cy", "--at", "x=1,y=2"],
-        ["hessian", "x\r*\x0cy", "--at", "x=1,y=2"],
-        ["diff", "x\r*\x0cy"],
-        ["graph", "x", "-o", f"g{HOSTILE}.dot"],
-        ["plot", "x", "-o", f"p{HOSTILE}.svg"],
-        ["grad", "x", "--order", "2", "--wrt", f"x{HOSTILE}", "--at", "x=1"],
-    ],
+    extended(
+        [
+            ["grad", f"x+{HOSTILE}"],
+            ["grad", "x", "--at", f"x=1{HOSTILE}"],
+            ["explain", f"x*y\r\x0b{HOSTILE}", "--at", "x=1,y=2"],
+            ["explain", "x*y\r\x0b\x0c", "--at", "x=1,y=2"],
+            ["check", "x\r*\x0cy", "--at", "x=1,y=2"],
+            ["hessian", "x\r*\x0cy", "--at", "x=1,y=2"],
+            ["diff", "x\r*\x0cy"],
+            ["graph", "x", "-o", f"g{HOSTILE}.dot"],
+            ["plot", "x", "-o", f"p{HOSTILE}.svg"],
+            ["grad", "x", "--order", "2", "--wrt", f"x{HOSTILE}", "--at", "x=1"],
+        ],
+        4,
+    ),
 )
 def test_every_command_on_a_terminal_shows_no_raw_control_bytes(args, tmp_path):
     code, shown = run_on_terminal(*args, cwd=tmp_path)
@@ -481,12 +484,16 @@ _ASCII_ONLY = [{"PYTHONIOENCODING": "ascii"}, {"LC_ALL": "C", "LANG": "C", "PYTH
 @pytest.mark.parametrize("env", _ASCII_ONLY)
 @pytest.mark.parametrize(
     ("args", "spelled"),
-    [
-        (("grad", "x*y", "--at", "x=1,y=2", "--format", "table"), "df/dx"),
-        (("hessian", "x*y", "--at", "x=1,y=2", "--format", "table"), "d^2f/"),
-        (("explain", "x**2", "--at", "x=3"), "n3 -> x"),
-        (("explain", "x**2", "--at", "x=3", "--format", "plain"), "->"),
-    ],
+    extended(
+        [
+            (("grad", "x*y", "--at", "x=1,y=2", "--format", "table"), "df/dx"),
+            (("hessian", "x*y", "--at", "x=1,y=2", "--format", "table"), "d^2f/"),
+            (("explain", "x**2", "--at", "x=3"), "n3 -> x"),
+            (("explain", "x**2", "--at", "x=3", "--format", "plain"), "->"),
+        ],
+        3,
+        several=True,
+    ),
 )
 def test_a_stream_without_unicode_gets_ascii_spellings(env, args, spelled):
     result = run_cli(*args, input=b"", env={"PYTHONIOENCODING": "", **env})
@@ -524,7 +531,7 @@ _EVERY_OUTPUT = [
 ]
 
 
-@pytest.mark.parametrize("args", _EVERY_OUTPUT, ids=" ".join)
+@pytest.mark.parametrize("args", extended(_EVERY_OUTPUT, 4), ids=" ".join)
 def test_a_reader_gone_before_the_first_byte_is_exit_141_from_every_command(args):
     # The read end is closed before the command starts: its first write fails,
     # however small the output (a pipe buffer would hide a late close).
@@ -564,7 +571,7 @@ entry.main()
 """
 
 
-@pytest.mark.parametrize("delay", [0.001, 0.005, 0.02, 0.05, 0.1, 0.2])
+@pytest.mark.parametrize("delay", extended([0.001, 0.005, 0.02, 0.05, 0.1, 0.2], 2))
 def test_ctrl_c_from_the_entry_points_first_statement_on_is_quiet(delay):
     # A real SIGINT, sent while the entry point imports the command line or
     # runs it: what comes before the entry point (the interpreter's own start)

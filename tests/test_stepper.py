@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from conftest import CHROMIUM, run_cli
+from conftest import CHROMIUM, extended, run_cli
 
 SEED = "n = x1*w1 + x2*w2 + b; o = tanh(n)"
 SEED_AT = "x1=2,x2=0,w1=-3,w2=1,b=6.8813735870195432"
@@ -114,7 +114,7 @@ def rounded(x: float) -> str:
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize(("expr", "at"), CASES)
+@pytest.mark.parametrize(("expr", "at"), extended(CASES, 1, several=True))
 def test_every_step_matches_explain_and_the_end_matches_grad(browser, tmp_path, expr, at):
     trace = trace_of(expr, at)
     forward, backward = trace["forward"], trace["backward"]
@@ -191,11 +191,11 @@ def test_the_buttons_and_the_keys(browser, tmp_path):
     assert opened.status() == "step 0 of 19"
     page.click("#play")
     assert page.get_attribute("#play", "aria-pressed") == "true"
-    expect(page.locator("#status")).to_have_text("step 2 of 19", timeout=5000)
+    expect(page.locator("#status")).to_have_text("step 1 of 19", timeout=5000)
     page.keyboard.press(" ")  # pauses
     assert page.get_attribute("#play", "aria-pressed") == "false"
     stopped = opened.status()
-    page.wait_for_timeout(1500)
+    page.wait_for_timeout(1300)  # longer than a step of play
     assert opened.status() == stopped
     # A click on a node says what it is.
     page.click("#last")
@@ -209,13 +209,17 @@ def test_the_buttons_and_the_keys(browser, tmp_path):
 @pytest.mark.browser
 @pytest.mark.parametrize(
     ("fragment", "status"),
-    [
-        ("#step=7", "step 7 of 19"),
-        ("#step=end", "step 19 of 19"),
-        ("#step=0", "step 0 of 19"),
-        ("#step=99", "step 19 of 19"),
-        ("#nonsense", "step 0 of 19"),
-    ],
+    extended(
+        [
+            ("#step=7", "step 7 of 19"),
+            ("#step=end", "step 19 of 19"),
+            ("#step=0", "step 0 of 19"),
+            ("#step=99", "step 19 of 19"),
+            ("#nonsense", "step 0 of 19"),
+        ],
+        2,
+        several=True,
+    ),
 )
 def test_deep_links_open_at_their_step(browser, tmp_path, fragment, status):
     opened = Opened(browser, make_page(tmp_path, SEED, SEED_AT), fragment)
@@ -224,6 +228,7 @@ def test_deep_links_open_at_their_step(browser, tmp_path, fragment, status):
 
 
 @pytest.mark.browser
+@pytest.mark.slow  # the full-step test checks the fragment at every step too
 def test_the_fragment_follows_the_steps(browser, tmp_path):
     opened = Opened(browser, make_page(tmp_path, SEED, SEED_AT), "#step=7")
     opened.page.keyboard.press("ArrowRight")
@@ -259,6 +264,7 @@ def test_hostile_text_stays_text(browser, tmp_path):
     ("scheme", "viewport"),
     [("light", {"width": 1280, "height": 720}), ("dark", {"width": 390, "height": 844})],
 )
+@pytest.mark.slow
 def test_usable_on_a_laptop_and_a_phone(browser, tmp_path, scheme, viewport):
     opened = Opened(
         browser,

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from autodiff.language.parser import MAX_NODES
-from conftest import run_cli
+from conftest import extended, run_cli
 
 
 def _sum(count: int, term: str) -> str:
@@ -89,7 +89,7 @@ COMMANDS_WITH_EXPR = {
 }
 
 
-@pytest.mark.parametrize("command", sorted(COMMANDS_WITH_EXPR))
+@pytest.mark.parametrize("command", extended(sorted(COMMANDS_WITH_EXPR), 3))
 def test_max_nodes_means_one_thing_in_every_command(command: str) -> None:
     # x*x + x is three nodes: x, x*x and the sum.
     args = [command, "x*x + x", *COMMANDS_WITH_EXPR[command]]

@@ -7,7 +7,6 @@ of the input.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import threading
 from collections.abc import Iterator
@@ -283,7 +282,7 @@ def _lark(builder: _Builder) -> Lark:
     from . import grammar_tables
 
     grammar = grammar_path().read_text(encoding="utf-8")
-    if hashlib.sha256(grammar.encode("utf-8")).hexdigest() == grammar_tables.GRAMMAR_SHA256:
+    if grammar == grammar_tables.GRAMMAR:
         try:
             # The loader of Lark's own standalone parsers; untyped in Lark.
             loaded: Lark = Lark._load_from_dict(  # type: ignore[no-untyped-call]
