@@ -3,6 +3,8 @@ options, options without their value, and one style for every error."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from conftest import run_cli
@@ -95,3 +97,52 @@ def test_every_error_has_one_style(args, message):
 )
 def test_a_point_that_says_the_wrong_thing_is_refused(at, message):
     assert refused("grad", "x", *at) == f"autodiff: error: {message}\n"
+
+
+# -- item 5: forgiving where it cannot be ambiguous ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("2\u2212x", "2-x"),  # the minus sign the docs and web pages print
+        ("3\u00d7x", "3*x"),
+        ("3\u00b7x", "3*x"),
+        ("x\u00f74", "x/4"),
+        ("ln(x)", "log(x)"),
+    ],
+)
+def test_unicode_operators_and_ln_read_as_their_ascii_spelling(typed, meant):
+    found = run_cli("grad", typed, "--at", "x=2.5", "--format", "json")
+    expected = run_cli("grad", meant, "--at", "x=2.5", "--format", "json")
+    assert found.returncode == 0, found.stderr
+    record = json.loads(found.stdout)
+    assert record["expr"] == typed  # the expression as typed, read as the ASCII one
+    assert {**record, "expr": meant} == json.loads(expected.stdout)
+
+
+def test_a_unicode_minus_in_a_point():
+    result = run_cli("grad", "x**2", "--at", "x=\u22123", "--format", "plain")
+    assert (result.returncode, result.stdout) == (0, "value\t9.0\nd/dx\t-6.0\n")
+
+
+@pytest.mark.parametrize(
+    ("expr", "message"),
+    [
+        ("sin x", "missing parentheses: write sin(x)"),
+        ("log10(x)", "unknown function 'log10': write log(x)/log(10)"),
+        ("log2(x)", "unknown function 'log2': write log(x)/log(2)"),
+        ("lg(x)", "unknown function 'lg': write log(x)/log(10)"),
+        ("(x + 1", "missing ')'"),
+        ("ln = 2*x", "'ln' is a function"),
+    ],
+)
+def test_a_hint_where_the_spelling_is_another_tool_s(expr, message):
+    result = run_cli("grad", expr, "--at", "x=1")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("autodiff: syntax error: " + message), result.stderr
+
+
+def test_ln_is_not_a_variable_name():
+    assert refused("grad", "x", "--at", "ln=2").startswith("autodiff: error: bad --at 'ln=2'")

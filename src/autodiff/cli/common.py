@@ -12,7 +12,7 @@ import typer
 
 from ..core.errors import AutodiffError, ExpressionError, LimitError, UsageError, format_number
 from ..core.expression import Expression
-from ..core.ops import CONSTANTS, FUNCTIONS
+from ..core.ops import ALIASES, CONSTANTS, FUNCTIONS
 from ..core.safe_text import excerpt, visible_lines
 from ..language.parser import MAX_NODES, constant_value, parse
 
@@ -39,7 +39,7 @@ def parse_point(items: Iterable[str]) -> dict[str, float]:
                 )
             if not text:
                 raise UsageError(f"bad --at '{excerpt(part)}': the value after '=' is missing")
-            if name in CONSTANTS or name in FUNCTIONS:
+            if name in CONSTANTS or name in FUNCTIONS or name in ALIASES:
                 what = "a constant" if name in CONSTANTS else "a function"
                 raise UsageError(
                     f"bad --at '{excerpt(part)}': {name} is {what} of the language, not a variable"

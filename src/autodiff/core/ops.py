@@ -221,6 +221,8 @@ ADD, SUB, MUL, DIV, NEG, POW = (BY_NAME[n] for n in ("add", "sub", "mul", "div",
 
 # What the language lets a user call, and with how many arguments.
 FUNCTIONS: dict[str, Primitive] = {p.name: p for p in PRIMITIVES if not p.symbol or p.name == "pow"}
+# Other names people write for a function of the table: read as it, printed as it.
+ALIASES: dict[str, str] = {"ln": "log"}
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
 
 

@@ -109,18 +109,20 @@ class _Builder:
             return defined
         if token in ops.CONSTANTS:
             return self._leaf("constant", str(token), ops.CONSTANTS[token])
-        if token in ops.FUNCTIONS:
-            example = ", ".join("xyz"[: ops.FUNCTIONS[token].arity])
+        if token in ops.FUNCTIONS or token in ops.ALIASES:
+            example = ", ".join("xyz"[: ops.FUNCTIONS[ops.ALIASES.get(token, token)].arity])
             raise self._error(f"'{token}' is a function: call it, as in {token}({example})", token)
         self.first_use.setdefault(str(token), token)
         return self._leaf("variable", str(token), None)
 
     def call(self, children: list[Any]) -> int:
         token, *args = children
-        name = str(token)
+        name = ops.ALIASES.get(str(token), str(token))
         if name in ops.CONSTANTS:
             raise self._error(f"'{excerpt(name)}' is a constant, not a function", token)
         op = ops.FUNCTIONS.get(name)
+        if op is None and name in _FUNCTION_HINTS:
+            raise self._error(f"unknown function '{name}': write {_FUNCTION_HINTS[name]}", token)
         if op is None:
             known = ", ".join(sorted(ops.FUNCTIONS))
             raise self._error(
@@ -159,8 +161,8 @@ class _Builder:
     def define(self, children: list[Any]) -> _Statement:
         token, index = children
         name = str(token)
-        if name in ops.FUNCTIONS or name in ops.CONSTANTS:
-            kind = "function" if name in ops.FUNCTIONS else "constant"
+        if name in ops.FUNCTIONS or name in ops.ALIASES or name in ops.CONSTANTS:
+            kind = "constant" if name in ops.CONSTANTS else "function"
             raise self._error(f"'{name}' is a {kind}: a definition needs a name of its own", token)
         if name in self.defined_at:
             line, column = self.defined_at[name]
@@ -225,6 +227,26 @@ class _Builder:
             )
             raise ExpressionError(message, self.text, *_column_line(self.text, len(self.text)))
         self.program = program(self.steps, self.text, self.definitions, self.last.roots)
+
+
+# Functions people expect that the table spells otherwise.
+_FUNCTION_HINTS = {
+    "log10": "log(x)/log(10)",
+    "lg": "log(x)/log(10)",
+    "log2": "log(x)/log(2)",
+    "arcsin": "asin(x)",
+    "arccos": "acos(x)",
+    "arctan": "atan(x)",
+    "max": "relu(a - b) + b for max(a, b)",
+    "min": "b - relu(b - a) for min(a, b)",
+}
+
+# Operators as the docs, web pages and word processors print them: the minus
+# sign U+2212, the multiplication signs and the division sign read as ASCII.
+# One character for one, so every column of an error stays where it was.
+_SPELLINGS = str.maketrans(
+    {"\u2212": "-", "\u00d7": "*", "\u00b7": "*", "\u22c5": "*", "\u00f7": "/"}
+)
 
 
 class _Statement(NamedTuple):
@@ -346,7 +368,7 @@ class _Parser:
             self.builder.reset(text, max_nodes)
             try:
                 with paused_gc():  # a step per reduction: see paused_gc
-                    self.lark.parse(text)
+                    self.lark.parse(text.translate(_SPELLINGS))
             except self.unexpected_input as err:
                 raise self._syntax_error(err, text) from None
             finally:
@@ -378,6 +400,14 @@ class _Parser:
             left = _previous_word(text, err.token.start_pos)
             word = excerpt(str(err.token))
             fix = f"write {excerpt(left)}*{word}" if left else "put '*' between the factors"
+            if left in ops.FUNCTIONS or left in ops.ALIASES:
+                return ExpressionError(
+                    f"missing parentheses: write {left}({word}) (a function's argument goes in"
+                    " parentheses)",
+                    text,
+                    column,
+                    line,
+                )
             return ExpressionError(
                 f"missing operator before '{word}': {fix} (products need an explicit '*')",
                 text,
