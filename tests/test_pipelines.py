@@ -29,15 +29,18 @@ def rows(text: str, delimiter: str = ",") -> list[dict[str, str]]:
 # -- expressions from stdin ---------------------------------------------------
 
 
-def test_one_expression_from_stdin_as_json_is_one_object():
+def test_one_expression_from_stdin_as_json_is_an_array_of_one():
+    # One shape per mode (issue 14, item 8): a stream is an array, however long.
     result = run_cli("grad", "-", "--at", "x=3,y=1", "--format", "json", input="x**2 + y\n")
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == {
-        "expr": "x**2 + y",
-        "at": {"x": 3.0, "y": 1.0},
-        "value": 10.0,
-        "grad": {"x": 6.0, "y": 1.0},
-    }
+    assert json.loads(result.stdout) == [
+        {
+            "expr": "x**2 + y",
+            "at": {"x": 3.0, "y": 1.0},
+            "value": 10.0,
+            "grad": {"x": 6.0, "y": 1.0},
+        }
+    ]
     assert result.stderr == ""
 
 
@@ -195,9 +198,13 @@ def test_every_format_for_points_from_stdin():
     assert "-3.1" in table and "∂f/∂y" in table and "id" in table
 
 
-def test_one_point_as_json_is_one_object():
+def test_one_point_as_json_is_an_array_of_one_and_at_is_one_object():
     result = run_cli("grad", "x", "--points", "-", "--format", "json", input="x\n2\n")
-    assert json.loads(result.stdout) == {
+    assert json.loads(result.stdout) == [
+        {"expr": "x", "at": {"x": 2.0}, "value": 2.0, "grad": {"x": 1.0}}
+    ]
+    single = run_cli("grad", "x", "--at", "x=2", "--format", "json")
+    assert json.loads(single.stdout) == {
         "expr": "x",
         "at": {"x": 2.0},
         "value": 2.0,

@@ -438,43 +438,43 @@ def _texts(numbers: Sequence[float | None], errors: Mapping[int, str]) -> list[s
     return texts
 
 
+class JsonLines:
+    """Records as JSON text: one a line (``jsonl``), or one array (``json``),
+    also for one record or none, so a reader meets one shape per mode."""
+
+    def __init__(self, out: TextIO, lines: bool) -> None:
+        self.out = out
+        self.lines = lines
+        self.count = 0
+
+    def write(self, texts: Sequence[str]) -> None:
+        if not texts:
+            return
+        if self.lines:
+            self.out.write("\n".join(texts) + "\n")
+        else:
+            self.out.write(("[\n" if self.count == 0 else ",\n") + ",\n".join(texts))
+        self.count += len(texts)
+
+    def close(self) -> None:
+        if not self.lines:
+            self.out.write("[]\n" if self.count == 0 else "\n]\n")
+
+
 class JsonWriter(StreamWriter):
-    """One JSON object per record: ``jsonl`` one per line; ``json`` one object
-    for a single record and an array for several."""
+    """One JSON object per record (see JsonLines)."""
 
     def __init__(
         self, out: TextIO, columns: Sequence[str], partials: Sequence[str], lines: bool
     ) -> None:
         super().__init__(out, columns, partials)
-        self.lines = lines
-        self.count = 0
-        self.first = ""
+        self.json = JsonLines(out, lines)
 
     def write(self, batch: Batch) -> None:
-        texts = [json.dumps(record, allow_nan=False) for record in _json_records(batch)]
-        if not texts:
-            return
-        if self.lines:
-            self.out.write("\n".join(texts) + "\n")
-            return
-        if self.count == 0:
-            self.first = texts[0]
-            self.count, texts = 1, texts[1:]
-            if not texts:
-                return
-        if self.count == 1:
-            self.out.write("[\n" + self.first)
-        self.out.write("".join(",\n" + t for t in texts))
-        self.count += len(texts)
+        self.json.write([json.dumps(record, allow_nan=False) for record in _json_records(batch)])
 
     def close(self) -> None:
-        if not self.lines:
-            if self.count == 0:
-                self.out.write("[]\n")
-            elif self.count == 1:
-                self.out.write(self.first + "\n")
-            else:
-                self.out.write("\n]\n")
+        self.json.close()
         super().close()
 
 
@@ -758,8 +758,7 @@ class JacobianDelimitedWriter(JacobianWriter):
 
 class JacobianJsonWriter(JacobianWriter):
     """One object per record, as the single point's JSON (plus ``extra`` and
-    ``error`` as in grad's streams): ``jsonl`` one per line; ``json`` one
-    object for a single record and an array for several."""
+    ``error`` as in grad's streams), written as JsonLines says."""
 
     def __init__(
         self,
@@ -771,35 +770,13 @@ class JacobianJsonWriter(JacobianWriter):
         lines: bool,
     ) -> None:
         super().__init__(out, columns, expr, outputs, variables)
-        self.lines = lines
-        self.count = 0
-        self.first = ""
+        self.json = JsonLines(out, lines)
 
     def write(self, batch: JacobianBatch) -> None:
-        texts = [json.dumps(record, allow_nan=False) for record in self.records(batch)]
-        if not texts:
-            return
-        if self.lines:
-            self.out.write("\n".join(texts) + "\n")
-            return
-        if self.count == 0:
-            self.first = texts[0]
-            self.count, texts = 1, texts[1:]
-            if not texts:
-                return
-        if self.count == 1:
-            self.out.write("[\n" + self.first)
-        self.out.write("".join(",\n" + t for t in texts))
-        self.count += len(texts)
+        self.json.write([json.dumps(record, allow_nan=False) for record in self.records(batch)])
 
     def close(self) -> None:
-        if not self.lines:
-            if self.count == 0:
-                self.out.write("[]\n")
-            elif self.count == 1:
-                self.out.write(self.first + "\n")
-            else:
-                self.out.write("\n]\n")
+        self.json.close()
         super().close()
 
     def records(self, batch: JacobianBatch) -> Iterator[dict[str, object]]:
