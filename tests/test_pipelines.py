@@ -473,3 +473,59 @@ def test_a_million_points_through_the_command_line(tmp_path):
                 assert tuple(map(float, row[2:5])) == pytest.approx(expected, rel=1e-13, abs=1e-13)
                 assert row[5] == ""
     assert count == n
+
+
+# -- a JSON array of objects (what `jq -s` makes): issue 14, item 8 -----------
+
+PRETTY = """[
+  {
+    "x": 1,
+    "id": "a"
+  },
+  {
+    "x": 2.5,
+    "id": "b, \\"quoted\\" ]"
+  }
+]
+"""
+
+
+def test_a_json_array_of_objects_is_read_as_json_lines():
+    array = run_cli("grad", "x**2", "--points", "-", "--format", "jsonl", input=PRETTY)
+    lines = run_cli(
+        "grad",
+        "x**2",
+        "--points",
+        "-",
+        "--format",
+        "jsonl",
+        input='{"x": 1, "id": "a"}\n{"x": 2.5, "id": "b, \\"quoted\\" ]"}\n',
+    )
+    assert array.returncode == 0, array.stderr
+    assert array.stdout == lines.stdout
+    assert [json.loads(r)["extra"]["id"] for r in array.stdout.splitlines()] == [
+        "a",
+        'b, "quoted" ]',
+    ]
+
+
+def test_a_json_file_by_its_extension(tmp_path):
+    (tmp_path / "p.json").write_text('[{"x": 3}, {"x": 4}]')
+    result = run_cli("grad", "x*x", "--points", "p.json", "--format", "csv", cwd=tmp_path)
+    assert result.stdout == "x,value,d_x,error\n3,9.0,6.0,\n4,16.0,8.0,\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[{"x": 1}, 7]', "expected a JSON object"),
+        ('[{"x": 1}', "the JSON array is not closed"),
+        ('[{"x": 1}] {"x": 2}', "not a JSON array: '{' after the array"),
+    ],
+)
+def test_a_bad_array_keeps_the_good_records_and_says_what_is_wrong(text, message):
+    result = run_cli("grad", "x", "--points", "-", "--format", "csv", input=text)
+    assert result.returncode == 2
+    assert result.stdout.splitlines()[:2] == ["x,value,d_x,error", "1,1.0,1.0,"]
+    assert message in result.stdout.splitlines()[2]
+    assert message in result.stderr

@@ -39,7 +39,7 @@ from .common import (
 from .status import exit_status, wording
 
 FORMATS = ("table", "plain", "json", "jsonl", "csv", "tsv")
-POINT_FORMATS = ("csv", "tsv", "jsonl")
+POINT_FORMATS = ("csv", "tsv", "jsonl", "json")
 
 
 def grad(

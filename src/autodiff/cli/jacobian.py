@@ -39,7 +39,7 @@ from .common import (
 from .status import exit_status, wording
 
 FORMATS = ("table", "plain", "json", "jsonl", "csv", "tsv")
-POINT_FORMATS = ("csv", "tsv", "jsonl")
+POINT_FORMATS = ("csv", "tsv", "jsonl", "json")
 
 # Values visited by the backward passes, one pass per output over the values
 # it depends on (counted before any runs): about 3 µs a visit on floats;

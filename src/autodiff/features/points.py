@@ -16,7 +16,7 @@ import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import chain, islice
 from operator import itemgetter
 from typing import Any, Literal, TextIO
 
@@ -36,7 +36,7 @@ MAX_QUOTED_LINES = 1000
 # exhaust the JSON module's recursion on reading or writing.
 MAX_JSON_DEPTH = 100
 
-FORMATS = ("csv", "tsv", "jsonl")  # "auto" decides by the first line
+FORMATS = ("csv", "tsv", "jsonl", "json")  # "auto" decides by the first line
 _DELIMITERS = {"csv": ",", "tsv": "\t"}
 
 
@@ -83,6 +83,8 @@ def format_for(path: str, requested: str | None) -> str:
     lowered = path.lower()
     if lowered.endswith((".jsonl", ".ndjson")):
         return "jsonl"
+    if lowered.endswith(".json"):
+        return "json"
     if lowered.endswith((".csv", ".tsv")):
         return lowered[-3:]
     return "auto"
@@ -95,7 +97,10 @@ class PointReader:
     ``--at``) stand in for a column that is absent and for an empty field.
     The header (CSV) or the first record (JSON Lines) is read on creation,
     so ``columns`` is known before the first chunk. With ``fmt`` "auto", a
-    first line that starts with '{' means JSON Lines, anything else CSV.
+    first line that starts with '{' means JSON Lines, '[' a JSON array of
+    objects (what ``jq -s`` makes: read element by element, each then a
+    record as a JSON Lines one, numbered by its place in the array), anything
+    else CSV.
     """
 
     def __init__(
@@ -118,7 +123,13 @@ class PointReader:
         self.columns: tuple[str, ...] = ()
         first = self._first_line()
         if fmt == "auto":
-            fmt = "jsonl" if first is not None and first.lstrip().startswith("{") else "csv"
+            start = first.lstrip()[:1] if first is not None else ""
+            fmt = {"{": "jsonl", "[": "json"}.get(start, "csv")
+        if fmt == "json":
+            self.lines = _array_elements(first, self.lines, max_line_length)
+            self.line = 0
+            first = self._first_line()
+            fmt = "jsonl"
         self.fmt = fmt
         if fmt == "jsonl":
             self._start_jsonl(first)
@@ -412,6 +423,72 @@ _SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 # A number that may be past the float range: only then is each float checked,
 # since a hook on every number doubles the time json.loads takes.
 _HUGE_NUMBER = re.compile(r"[eE]\+?\d{3}|\d{309}")
+
+
+_ARRAY_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{},]|[^"\[\]{},]+|"')
+
+
+def _array_elements(
+    first: str | None, lines: Iterator[str | LongLine], limit: int
+) -> Iterator[str | LongLine]:
+    """The elements of a JSON array as texts, one at a time, in constant memory.
+
+    A string never spans lines in JSON, so each line splits into tokens by
+    itself; an element ends at a comma (or the closing bracket) outside any
+    nesting. An element longer than ``limit`` characters is a LongLine, as a
+    long line is; text after the array, or none at all, is an element that
+    is not an object, so it becomes an error record.
+    """
+    depth = 0
+    element: list[str] = []
+    size = 0
+    too_long = ended = False
+    texts = iter([first] if first is not None else [])
+    for text in chain(texts, lines):
+        if isinstance(text, LongLine):
+            yield text
+            continue
+        for token in _ARRAY_TOKEN.findall(text):
+            shown = token.strip()
+            if ended or depth == 0:
+                if not shown:
+                    continue
+                if depth == 0 and not ended and shown == "[":
+                    depth = 1
+                    continue
+                what = "after the array" if ended else "where a JSON array starts"
+                yield _ArrayMistake(f"not a JSON array: {excerpt(shown)!r} {what}")
+                return
+            if depth == 1 and token in (",", "]"):
+                if too_long:
+                    yield LongLine(limit)
+                elif element or token == ",":
+                    yield "".join(element).strip()
+                element, size, too_long = [], 0, False
+                if token == "]":
+                    depth, ended = 0, True
+                continue
+            depth += 1 if token in ("[", "{") else -1 if token in ("]", "}") else 0
+            size += len(token)
+            if size > limit:
+                element, too_long = [], True
+            elif not too_long:
+                element.append(token)
+    if depth:
+        if element and not too_long:
+            yield "".join(element).strip()
+        yield _ArrayMistake("the JSON array is not closed: a ']' is missing at the end")
+
+
+class _ArrayMistake(LongLine):
+    """What is wrong with the array itself, as a record that cannot be read."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(0)
+        self.message = message
+
+    def error(self) -> RecordError:
+        return RecordError(self.message)
 
 
 def _too_deep(text: str) -> bool:
