@@ -146,3 +146,62 @@ def test_a_hint_where_the_spelling_is_another_tool_s(expr, message):
 
 def test_ln_is_not_a_variable_name():
     assert refused("grad", "x", "--at", "ln=2").startswith("autodiff: error: bad --at 'ln=2'")
+
+
+# -- item 6: help that reads well, with examples that run ---------------------
+
+HELP_COMMANDS = ["grad", "jacobian", "graph", "explain", "check", "plot", "hessian", "diff"]
+
+
+def examples_in(help_text: str) -> list[str]:
+    lines = help_text.splitlines()
+    start = lines.index("  Examples:") + 1
+    found = []
+    for line in lines[start:]:
+        if not line.strip():
+            break
+        found.append(line.strip())
+    return found
+
+
+@pytest.mark.parametrize("command", HELP_COMMANDS)
+def test_every_command_s_help_has_examples_that_run(command, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from conftest import cli_env
+
+    result = run_cli(command, "--help")
+    assert result.returncode == 0
+    assert result.stdout == run_cli(command, "-h").stdout
+    assert f"Usage: autodiff {command} [OPTIONS]" in result.stdout
+    assert "{EXPR}" not in result.stdout
+    assert "<=x" not in result.stdout and "x>=" not in result.stdout
+    assert max(map(len, result.stdout.splitlines())) <= 80
+    examples = examples_in(result.stdout)
+    assert len(examples) >= 2
+    shim = tmp_path / "bin" / "autodiff"
+    shim.parent.mkdir()
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m autodiff "$@"\n')
+    shim.chmod(0o755)
+    env = cli_env({"PATH": f"{shim.parent}{os.pathsep}{os.environ['PATH']}"})
+    for example in examples:
+        ran = subprocess.run(
+            ["bash", "-o", "pipefail", "-c", example],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert ran.returncode == 0, f"{example}: {ran.stderr}"
+
+
+def test_the_overview_lists_every_command_whole():
+    result = run_cli("--help")
+    assert result.returncode == 0
+    commands = result.stdout.split("Commands:")[1]
+    assert "..." not in commands
+    for command in HELP_COMMANDS:
+        assert f"\n  {command} " in commands

@@ -529,3 +529,9 @@ def test_a_bad_array_keeps_the_good_records_and_says_what_is_wrong(text, message
     assert result.stdout.splitlines()[:2] == ["x,value,d_x,error", "1,1.0,1.0,"]
     assert message in result.stdout.splitlines()[2]
     assert message in result.stderr
+
+
+def test_a_csv_header_that_starts_with_a_bracket_stays_csv():
+    result = run_cli("grad", "x", "--points", "-", "--format", "csv", input="[note],x\nhi,2\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "[note],x,value,d_x,error\nhi,2,2.0,1.0,\n"

@@ -66,7 +66,26 @@ COMMANDS = ("grad", "jacobian", "graph", "explain", "check", "plot", "hessian", 
 def _register(names: Sequence[str]) -> None:
     for name in names:
         module = importlib.import_module(f".{name}", __name__)
-        app.command(name, no_args_is_help=True)(_ends_quietly(getattr(module, name)))
+        command = getattr(module, name)
+        # The docstring's first line, whole: click would cut it at 45 characters.
+        summary = (command.__doc__ or "").strip().splitlines()[0]
+        app.command(name, no_args_is_help=True, short_help=summary)(_ends_quietly(command))
+
+
+def _range_in_words(self: Any) -> str:
+    """``0 to 17``, ``at least 1``: click writes ``0<=x<=17``, and here x is a variable."""
+    low, high = self.min, self.max
+    if low is not None and high is not None:
+        return f"{low} to {high}"
+    if low is not None:
+        return f"{'more than' if self.min_open else 'at least'} {low}"
+    return f"{'less than' if self.max_open else 'at most'} {high}"
+
+
+def _word_the_ranges() -> None:
+    from typer._click import types
+
+    types._NumberRangeBase._describe_range = _range_in_words  # type: ignore[method-assign]
 
 
 def _show_version(value: bool) -> None:
@@ -241,6 +260,7 @@ def _group(command: str | None) -> Any:
     """
     app.registered_commands.clear()
     _register([command] if command in COMMANDS else COMMANDS)
+    _word_the_ranges()
     return typer.main.get_command(app)
 
 

@@ -68,7 +68,13 @@ def check(
     ),
     max_nodes: Annotated[int, max_nodes_option()] = MAX_NODES,
 ) -> None:
-    """Compare every partial derivative with finite differences; exit 3 if one disagrees."""
+    """Compare every partial derivative with finite differences; exit 3 if one disagrees.
+
+    \b
+    Examples:
+      autodiff check "4*x**2 - 2*x + 5" --at x=3
+      autodiff check "sin(x)*y" --at x=1,y=2 --format json
+    """
     chosen = choose_format(format, FORMATS)
     expression = read_program(expr, file, max_nodes, "check")
     checked = len(set(wrt)) if wrt else len(expression.variables)

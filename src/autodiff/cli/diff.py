@@ -44,7 +44,13 @@ def diff(
     ] = MAX_CHARS,
     max_nodes: Annotated[int, max_nodes_option()] = MAX_NODES,
 ) -> None:
-    """Print the derivative of EXPR as a simplified expression (one per variable)."""
+    """Print the derivative of EXPR as a simplified expression (one per variable).
+
+    \b
+    Examples:
+      autodiff diff "4*x**2 - 2*x + 5"
+      autodiff diff "x**2*y**3" --wrt y --format latex
+    """
     from ..features import derivatives
 
     # Imported here, not with the module: `autodiff --help` and other commands skip them.

@@ -58,7 +58,13 @@ def explain(
     max_nodes: Annotated[int | None, max_nodes_option("a --graph picture")] = None,
     force: ForceOption = False,
 ) -> None:
-    """Show the forward pass, every backward step of the chain rule, and the gradient."""
+    """Show the forward pass, every backward step of the chain rule, and the gradient.
+
+    \b
+    Examples:
+      autodiff explain "x*x + x" --at x=3
+      autodiff explain "n = x*w + b; o = tanh(n)" --at x=2,w=-3,b=1 -o page.html
+    """
     # Imported here, not with the module: `autodiff --help` and other commands skip it.
     from ..features.explain import explain as trace_of
     from ..render import formats

@@ -105,7 +105,14 @@ def grad(
         ),
     ] = MAX_LINE_LENGTH,
 ) -> None:
-    """Print the value of EXPR and every partial derivative at the point given by --at."""
+    """Print the value of EXPR and every partial derivative at the point given by --at.
+
+    \b
+    Examples:
+      autodiff grad "4*x**2 - 2*x + 5" --at x=3
+      autodiff grad "n = 2*x + b; o = tanh(n)" --at x=1,b=0.5 --wrt n
+      printf 'x**2\\nsin(x)\\n' | autodiff grad - --at x=1 --format csv
+    """
     chosen = choose_format(format, FORMATS)
     point = parse_point(at or [])
     if file is not None and (expr == "-" or points == "-"):

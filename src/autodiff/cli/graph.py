@@ -69,7 +69,13 @@ def graph(
     max_nodes: Annotated[int | None, max_nodes_option("a picture")] = None,
     force: ForceOption = False,
 ) -> None:
-    """Draw the computation graph of EXPR: every value, its data and its gradient at --at."""
+    """Draw the computation graph of EXPR: every value, its data and its gradient at --at.
+
+    \b
+    Examples:
+      autodiff graph "tanh(x*w + b)" --at x=2,w=-3,b=6.88 -o neuron.svg
+      autodiff graph "4*x**2 - 2*x + 5" -o - --format dot
+    """
     target = output_target(output, force)
     fmt = format_of(output, render.FORMATS, requested=format, on_stdout=render.TEXT_FORMATS)
     expression = read_program(expr, file, max_nodes or MAX_NODES, "graph")

@@ -41,7 +41,13 @@ def hessian(
     ] = HESSIAN_MAX_WORK,
     max_nodes: Annotated[int, max_nodes_option()] = MAX_NODES,
 ) -> None:
-    """Print the value, the gradient and the matrix of second partials of EXPR at --at."""
+    """Print the value, the gradient and the matrix of second partials of EXPR at --at.
+
+    \b
+    Examples:
+      autodiff hessian "x**2*y + y**3" --at x=1,y=2
+      autodiff hessian "x*y" --at x=1,y=2 --format json
+    """
     # Imported here, not with the module: `autodiff --help` and other commands skip it.
     from ..features import derivatives
     from ..render.formats import render_hessian

@@ -103,7 +103,13 @@ def jacobian(
         ),
     ] = MAX_LINE_LENGTH,
 ) -> None:
-    """Print the value and the partials of every output of EXPR at --at: a row per output."""
+    """Print the value and the partials of every output of EXPR at --at: a row per output.
+
+    \b
+    Examples:
+      autodiff jacobian "x*y, x + y" --at x=2,y=3
+      autodiff jacobian "r = sqrt(x^2 + y^2); r, atan(y/x)" --at x=1,y=1
+    """
     chosen = choose_format(format, FORMATS)
     point = parse_point(at or [])
     if expr == "-":

@@ -53,7 +53,13 @@ def plot(
     force: ForceOption = False,
     max_nodes: Annotated[int, max_nodes_option()] = MAX_NODES,
 ) -> None:
-    """Plot EXPR and its derivative over --range; undefined points are gaps."""
+    """Plot EXPR and its derivative over --range; undefined points are gaps.
+
+    \b
+    Examples:
+      autodiff plot "4*x**2 - 2*x + 5" -o quadratic.svg
+      autodiff plot "tanh(x*w)" --wrt x --at w=2 --range -3:3 -o slice.png
+    """
     fmt = format_of(output, ("svg", "png", "pdf"), on_stdout=("svg",))
     # Fail before any work when the file cannot go where it should.
     target = output_target(output, force)

@@ -97,8 +97,8 @@ class PointReader:
     ``--at``) stand in for a column that is absent and for an empty field.
     The header (CSV) or the first record (JSON Lines) is read on creation,
     so ``columns`` is known before the first chunk. With ``fmt`` "auto", a
-    first line that starts with '{' means JSON Lines, '[' a JSON array of
-    objects (what ``jq -s`` makes: read element by element, each then a
+    first line that starts with '{' means JSON Lines, '[' alone, '[{' or
+    '[]' a JSON array of objects (what ``jq -s`` makes: read element by element, each then a
     record as a JSON Lines one, numbered by its place in the array), anything
     else CSV.
     """
@@ -123,8 +123,10 @@ class PointReader:
         self.columns: tuple[str, ...] = ()
         first = self._first_line()
         if fmt == "auto":
-            start = first.lstrip()[:1] if first is not None else ""
-            fmt = {"{": "jsonl", "[": "json"}.get(start, "csv")
+            start = first.lstrip() if first is not None else ""
+            # A CSV header may start with '[' too ("[bold]x"): an array opens on '[' alone,
+            # '[{' or '[]'.
+            fmt = "jsonl" if start[:1] == "{" else "json" if _ARRAY_START.match(start) else "csv"
         if fmt == "json":
             self.lines = _array_elements(first, self.lines, max_line_length)
             self.line = 0
@@ -425,6 +427,7 @@ _SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 _HUGE_NUMBER = re.compile(r"[eE]\+?\d{3}|\d{309}")
 
 
+_ARRAY_START = re.compile(r"\[\s*(\{|\]|$)")
 _ARRAY_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{},]|[^"\[\]{},]+|"')
 
 
