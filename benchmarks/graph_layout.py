@@ -11,10 +11,10 @@ asserted there.
 
 from __future__ import annotations
 
+import argparse
 import os
 import resource
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 
@@ -69,6 +69,21 @@ def run(name: str) -> None:
     )
 
 
-if __name__ == "__main__":
-    for name in sys.argv[1:] or list(CASES):
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument(
+        "cases",
+        nargs="*",
+        metavar="CASE",
+        help=f"Cases to lay out (default: all): {', '.join(CASES)}",
+    )
+    chosen = parser.parse_args().cases or list(CASES)
+    unknown = [name for name in chosen if name not in CASES]
+    if unknown:
+        parser.error(f"no such case: {', '.join(unknown)} (cases: {', '.join(CASES)})")
+    for name in chosen:
         run(name)
+
+
+if __name__ == "__main__":
+    main()

@@ -5,7 +5,8 @@ this checkout), in a scratch folder holding a copy of docs/examples/; the
 lines after it, up to the next `$ ` line, are its expected output (stdout
 and stderr together). A line `...` matches any number of lines. A command
 must exit 0, so an example of an error ends with `; echo "exit $?"`.
-```pycon blocks run as doctests.
+```pycon blocks run as doctests. ```sh blocks run whole in bash and must exit 0,
+except those marked ```sh no-run (installs, benchmarks that take minutes).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def blocks(kind: str) -> list[tuple[str, int, str]]:
     for page in PAGES:
         text = page.read_text(encoding="utf-8")
         for match in FENCE.finditer(text):
-            if match.group(1) == kind:
+            if match.group(1) == kind and "no-run" not in match.group(0).split("\n", 1)[0]:
                 line = text.count("\n", 0, match.start()) + 1
                 found.append((page.relative_to(ROOT).as_posix(), line, match.group(2)))
     return found
@@ -121,6 +122,20 @@ def test_console_example(where, command, expected, sandbox):
         f"{where}: `{command}` exited {result.returncode}\n{result.stdout}"
     )
     assert matches(expected, actual), f"{where}: `{command}` printed:\n" + "\n".join(actual)
+
+
+@pytest.mark.parametrize(("page", "line", "body"), blocks("sh"), ids=lambda v: str(v)[:40])
+def test_sh_block_runs(page, line, body, sandbox):
+    work, env = sandbox
+    result = subprocess.run(
+        ["bash", "-e", "-o", "pipefail", "-c", body],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, f"{page}:{line}: {result.stderr}"
 
 
 @pytest.mark.parametrize(("page", "line", "body"), blocks("pycon"), ids=lambda v: str(v)[:40])
