@@ -205,3 +205,25 @@ def test_the_overview_lists_every_command_whole():
     assert "..." not in commands
     for command in HELP_COMMANDS:
         assert f"\n  {command} " in commands
+
+
+# -- item 4: a point wider than the expression ----------------------------------
+
+
+@pytest.mark.parametrize("command", ["grad", "explain", "check", "hessian", "jacobian"])
+def test_a_name_the_expression_does_not_use_is_a_warning_or_with_strict_an_error(command):
+    warned = run_cli(command, "x*x", "--at", "x=1,y=2")
+    assert warned.returncode == 0, warned.stderr
+    assert warned.stderr == "autodiff: warning: --at gives y, which the expression does not use\n"
+    refused = run_cli(command, "x*x", "--at", "x=1,y=2", "--strict")
+    assert (refused.returncode, refused.stdout) == (2, "")
+    assert refused.stderr.startswith("autodiff: error: --at gives y, which the expression")
+
+
+def test_a_stream_warns_once_about_names_no_record_uses():
+    result = run_cli("grad", "-", "--at", "x=1,y=2,z=3", "--format", "csv", input="x\nx*z\nz\n")
+    assert result.returncode == 0
+    assert result.stderr == "autodiff: warning: --at gives y, which the expression does not use\n"
+    strict = run_cli("grad", "-", "--at", "x=1,y=2", "--strict", "--format", "csv", input="x\n")
+    assert strict.returncode == 2
+    assert strict.stdout == "expr,value,d_x,d_y,error\nx,1.0,1.0,,\n"  # the records first

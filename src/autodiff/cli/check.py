@@ -17,6 +17,7 @@ from .common import (
     ExprArgument,
     FileOption,
     PrecisionOption,
+    StrictOption,
     check_work,
     choose_format,
     colour_allowed,
@@ -40,6 +41,7 @@ FORMATS = ("table", "plain", "json")
 def check(
     expr: ExprArgument = None,
     file: FileOption = None,
+    strict: StrictOption = False,
     at: AtOption = None,
     wrt: Annotated[
         list[str] | None,
@@ -76,7 +78,7 @@ def check(
       autodiff check "sin(x)*y" --at x=1,y=2 --format json
     """
     chosen = choose_format(format, FORMATS)
-    expression = read_program(expr, file, max_nodes, "check")
+    expression = read_program(expr, file, max_nodes, "check", parse_point(at or []), strict=strict)
     checked = len(set(wrt)) if wrt else len(expression.variables)
     check_work("check", checked, len(expression), max_work)
     point = parse_point(at or [])

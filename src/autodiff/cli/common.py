@@ -119,11 +119,13 @@ def read_program(
     command: str,
     point: Mapping[str, float] | None = None,
     outputs: str = "one",
+    strict: bool = False,
 ) -> Expression:
     """EXPR or the text of --file, parsed; what commands of one output refuse, refused.
 
-    Warns on stderr about definitions no output uses; refuses a point that
-    gives a defined name a value.
+    Warns on stderr about definitions no output uses and about names of
+    ``point`` the program does not use (``strict``: refuses them, exit 2);
+    refuses a point that gives a defined name a value.
     """
     if file is not None and expr is not None:
         raise UsageError("give the program as EXPR or with --file, not both")
@@ -147,9 +149,24 @@ def read_program(
         )
     if point:
         expression.check_point(point)
+        unused_names(point, expression.variables, strict)
     for name in expression.unused:
         warn(f"{name} is defined but no output uses it")
     return expression
+
+
+def unused_names(point: Iterable[str], used: Iterable[str], strict: bool) -> None:
+    """Warn about (or, ``strict``, refuse) names of --at that nothing uses: scripts
+    often pass a wider point, but a typo (--at y=1 for x) should not pass in silence."""
+    known = set(used)
+    extra = [name for name in point if name not in known]
+    if not extra:
+        return
+    listed = ", ".join(extra)
+    message = f"--at gives {listed}, which the expression does not use"
+    if strict:
+        raise UsageError(f"{message} (--strict)")
+    warn(message)
 
 
 def _read_file(path: str) -> str:
@@ -188,6 +205,10 @@ PrecisionOption = Annotated[
     typer.Option(
         "--precision", metavar="N", min=1, max=17, help="Significant digits in tables and text."
     ),
+]
+StrictOption = Annotated[
+    bool,
+    typer.Option("--strict", help="Refuse a name in --at that the expression does not use."),
 ]
 ForceOption = Annotated[
     bool,

@@ -15,6 +15,7 @@ from .common import (
     FileOption,
     ForceOption,
     PrecisionOption,
+    StrictOption,
     choose_format,
     colour_allowed,
     format_option,
@@ -31,6 +32,7 @@ FORMATS = ("table", "plain", "json")
 def explain(
     expr: ExprArgument = None,
     file: FileOption = None,
+    strict: StrictOption = False,
     at: AtOption = None,
     format: Annotated[str | None, format_option(FORMATS)] = None,
     precision: PrecisionOption = 6,
@@ -74,7 +76,9 @@ def explain(
     chosen = choose_format(format, FORMATS)
     page = _page_target(output, force) if output is not None else None
     picture = graph_target(graph, force) if graph is not None else None
-    expression = read_program(expr, file, max_nodes or MAX_NODES, "explain")
+    expression = read_program(
+        expr, file, max_nodes or MAX_NODES, "explain", parse_point(at or []), strict=strict
+    )
     if page is not None:
         from ..render.graph import DEFAULT_MAX_NODES, check_size
 

@@ -28,6 +28,7 @@ from ..render import formats
 from .common import (
     FileOption,
     PrecisionOption,
+    StrictOption,
     at_option,
     choose_format,
     colour_allowed,
@@ -35,6 +36,7 @@ from .common import (
     max_nodes_option,
     parse_point,
     read_program,
+    unused_names,
 )
 from .status import exit_status, wording
 
@@ -52,6 +54,7 @@ def grad(
         ),
     ] = None,
     file: FileOption = None,
+    strict: StrictOption = False,
     at: Annotated[
         list[str] | None,
         at_option("With --points: the value where a column is absent or a field empty."),
@@ -125,16 +128,16 @@ def grad(
     if order is not None:
         if expr == "-" or points is not None:
             raise UsageError("--order works at one point (--at): not with EXPR '-' or --points")
-        expression = read_program(expr, file, max_nodes, "grad", point)
+        expression = read_program(expr, file, max_nodes, "grad", point, strict=strict)
         _order(expression, point, wrt or [], order, chosen, precision)
         return
     if expr == "-":
         if points is not None:
             raise UsageError("EXPR '-' reads expressions from stdin: it cannot take --points too")
         lines = bounded_lines(_stdin(), max_line_length, "stdin")
-        _stream(lambda: _expressions(lines, chosen, point, wrt or [], precision, max_nodes))
+        _stream(lambda: _expressions(lines, chosen, point, wrt or [], precision, max_nodes, strict))
     elif points is not None:
-        expression = read_program(expr, file, max_nodes, "grad")
+        expression = read_program(expr, file, max_nodes, "grad", point, strict=strict)
         _check_wrt(expression, wrt or [])
         _stream(
             lambda: _points(
@@ -142,7 +145,7 @@ def grad(
             )
         )
     else:
-        expression = read_program(expr, file, max_nodes, "grad", point)
+        expression = read_program(expr, file, max_nodes, "grad", point, strict=strict)
         _stream(lambda: _single(expression, chosen, point, wrt or [], precision, steps))
 
 
@@ -255,11 +258,13 @@ def _expressions(
     wrt: Sequence[str],
     precision: int,
     max_nodes: int,
+    strict: bool = False,
 ) -> int:
     """One record per expression line, evaluated at the --at point."""
     partials = list(dict.fromkeys(wrt)) if wrt else list(point)
     writer = formats.stream_writer(fmt, sys.stdout, ["expr"], partials, precision, colour_allowed())
     failures = _Failures()
+    used: set[str] = set()  # the variables of every record: --at names none uses are said
     for number, line in enumerate(stdin, 1):
         text = line.strip() if isinstance(line, str) else "…"
         if not text or text.startswith("#"):
@@ -272,6 +277,7 @@ def _expressions(
             if isinstance(line, LongLine):
                 raise line.error()
             expression = parse(text, max_nodes)
+            used.update(expression.variables)
             at = {name: [point.get(name)] for name in expression.variables}
             v, g = expression.gradient(point)
         except AutodiffError as error:
@@ -285,6 +291,11 @@ def _expressions(
         if fmt != "table":
             sys.stdout.flush()  # a record as soon as its line: `tail -f | autodiff grad -`
     writer.close()
+    try:
+        unused_names(point, used, strict)
+    except UsageError as error:
+        print(f"autodiff: error: {error}", file=sys.stderr)
+        return max(failures.code, 2)
     return failures.code
 
 

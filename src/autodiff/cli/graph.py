@@ -14,6 +14,7 @@ from .common import (
     ExprArgument,
     FileOption,
     ForceOption,
+    StrictOption,
     at_option,
     max_nodes_option,
     parse_point,
@@ -37,6 +38,7 @@ def graph(
     ],
     expr: ExprArgument = None,
     file: FileOption = None,
+    strict: StrictOption = False,
     at: Annotated[list[str] | None, at_option("Without it: the structure alone.")] = None,
     format: Annotated[
         str | None,
@@ -78,7 +80,9 @@ def graph(
     """
     target = output_target(output, force)
     fmt = format_of(output, render.FORMATS, requested=format, on_stdout=render.TEXT_FORMATS)
-    expression = read_program(expr, file, max_nodes or MAX_NODES, "graph")
+    expression = read_program(
+        expr, file, max_nodes or MAX_NODES, "graph", parse_point(at or []), strict=strict
+    )
     limit = max_nodes
     if limit is None and fmt not in DOT_FORMATS:
         limit = render.DEFAULT_MAX_NODES

@@ -12,6 +12,7 @@ from .common import (
     ExprArgument,
     FileOption,
     PrecisionOption,
+    StrictOption,
     check_work,
     choose_format,
     colour_allowed,
@@ -33,6 +34,7 @@ FORMATS = ("table", "plain", "json", "csv", "tsv")
 def hessian(
     expr: ExprArgument = None,
     file: FileOption = None,
+    strict: StrictOption = False,
     at: AtOption = None,
     format: Annotated[str | None, format_option(FORMATS)] = None,
     precision: PrecisionOption = 6,
@@ -53,7 +55,9 @@ def hessian(
     from ..render.formats import render_hessian
 
     chosen = choose_format(format, FORMATS)
-    expression = read_program(expr, file, max_nodes, "hessian")
+    expression = read_program(
+        expr, file, max_nodes, "hessian", parse_point(at or []), strict=strict
+    )
     if not expression.variables:
         raise UsageError(
             f"'{excerpt(expression.text)}' has no variable to differentiate with respect to"

@@ -26,6 +26,7 @@ from ..render import formats
 from .common import (
     FileOption,
     PrecisionOption,
+    StrictOption,
     at_option,
     choose_format,
     colour_allowed,
@@ -58,6 +59,7 @@ def jacobian(
         ),
     ] = None,
     file: FileOption = None,
+    strict: StrictOption = False,
     at: Annotated[
         list[str] | None,
         at_option("With --points: the value where a column is absent or a field empty."),
@@ -120,9 +122,7 @@ def jacobian(
     if file == "-" and points == "-":
         raise UsageError("--file - and --points - cannot both read stdin")
     single = points is None
-    expression = read_program(
-        expr, file, max_nodes, "jacobian", point if single else None, outputs="many"
-    )
+    expression = read_program(expr, file, max_nodes, "jacobian", point, "many", strict)
     names = columns_of(expression, wrt or [])
     _check_work(expression, max_work)
     if single:

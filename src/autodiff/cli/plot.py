@@ -15,6 +15,7 @@ from .common import (
     ExprArgument,
     FileOption,
     ForceOption,
+    StrictOption,
     at_option,
     max_nodes_option,
     parse_point,
@@ -36,6 +37,7 @@ def plot(
     ],
     expr: ExprArgument = None,
     file: FileOption = None,
+    strict: StrictOption = False,
     wrt: Annotated[
         str | None,
         typer.Option(
@@ -64,7 +66,7 @@ def plot(
     # Fail before any work when the file cannot go where it should.
     target = output_target(output, force)
     low, high = parse_range(range_)
-    expression = read_program(expr, file, max_nodes, "plot")
+    expression = read_program(expr, file, max_nodes, "plot", parse_point(at or []), strict=strict)
     if not expression.variables:
         raise UsageError("the expression has no variable to plot against")
     point = parse_point(at or [])
