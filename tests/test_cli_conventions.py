@@ -227,3 +227,45 @@ def test_a_stream_warns_once_about_names_no_record_uses():
     strict = run_cli("grad", "-", "--at", "x=1,y=2", "--strict", "--format", "csv", input="x\n")
     assert strict.returncode == 2
     assert strict.stdout == "expr,value,d_x,d_y,error\nx,1.0,1.0,,\n"  # the records first
+
+
+# -- item 9: typing expressions into a terminal ---------------------------------
+
+
+def test_expressions_typed_at_a_terminal_get_a_hint_and_an_answer_per_line():
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+
+    from conftest import cli_env
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "autodiff", "grad", "-", "--at", "x=3"],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env=cli_env({"NO_COLOR": "1", "COLUMNS": "80"}),
+    )
+    os.close(follower)
+
+    def read_until(needle: bytes, timeout: float = 30) -> bytes:
+        shown = b""
+        while needle not in shown:
+            ready, _, _ = select.select([leader], [], [], timeout)
+            assert ready, f"waited for {needle!r}, saw {shown!r}"
+            shown += os.read(leader, 65536)
+        return shown
+
+    try:
+        assert b"one a line (Ctrl-D to end)" in read_until(b"Ctrl-D to end)")
+        os.write(leader, b"x**2\n")
+        assert b"9" in read_until(b"6")  # the answer before the input ends
+        os.write(leader, b"\x04")
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(leader)

@@ -260,9 +260,18 @@ def _expressions(
     max_nodes: int,
     strict: bool = False,
 ) -> int:
-    """One record per expression line, evaluated at the --at point."""
+    """One record per expression line, evaluated at the --at point.
+
+    Typed at a terminal, the stream says how to end it, and each line's
+    result is shown as soon as the line is read (a table of one row).
+    """
     partials = list(dict.fromkeys(wrt)) if wrt else list(point)
-    writer = formats.stream_writer(fmt, sys.stdout, ["expr"], partials, precision, colour_allowed())
+    typed = sys.stdin is not None and sys.stdin.isatty()
+    if typed:
+        print("autodiff: reading expressions, one a line (Ctrl-D to end)", file=sys.stderr)
+    writer = formats.stream_writer(
+        fmt, sys.stdout, ["expr"], partials, precision, colour_allowed(), rows=1 if typed else 1000
+    )
     failures = _Failures()
     used: set[str] = set()  # the variables of every record: --at names none uses are said
     for number, line in enumerate(stdin, 1):
@@ -288,7 +297,7 @@ def _expressions(
             grad = {name: [g[name]] for name in names}
         batch = formats.Batch(["expr"], [[text]], [text], at, [value], grad, errors)
         writer.write(batch)
-        if fmt != "table":
+        if fmt != "table" or typed:
             sys.stdout.flush()  # a record as soon as its line: `tail -f | autodiff grad -`
     writer.close()
     try:

@@ -594,7 +594,9 @@ def stream_writer(
     partials: Sequence[str],
     precision: int = 6,
     colour: bool = False,
+    rows: int = 1000,
 ) -> StreamWriter:
+    """The writer of a stream in ``fmt``; a table shows ``rows`` records at a time."""
     if fmt in ("csv", "tsv"):
         return DelimitedWriter(out, columns, partials, "," if fmt == "csv" else "\t")
     if fmt in ("json", "jsonl"):
@@ -602,7 +604,7 @@ def stream_writer(
     if fmt == "plain":
         return PlainWriter(out, columns, partials)
     if fmt == "table":
-        return TableWriter(out, columns, partials, precision, colour)
+        return TableWriter(out, columns, partials, precision, colour, rows)
     raise ValueError(f"no such format: {fmt}")
 
 
