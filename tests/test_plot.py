@@ -144,3 +144,46 @@ def test_a_range_wider_than_the_largest_float_is_refused(tmp_path):
         "autodiff: error: bad --range '-1e308:1e308': the interval is wider than 1.8e308\n"
     )
     assert not out.exists()
+
+
+# -- poles (issue 14, item 12) --------------------------------------------------
+
+
+def gaps(values) -> int:
+    """How many runs of NaN the samples hold: each is a break in the line."""
+    missing = np.isnan(values)
+    return int(np.sum(missing[1:] & ~missing[:-1]) + missing[0])
+
+
+def test_the_line_breaks_at_each_pole_and_the_axis_fits_the_bulk():
+    curve = sample(parse("tan(x)"), "x", -10, 10, {})
+    poles = int(np.sum(np.abs(np.arange(-7, 7) * np.pi + np.pi / 2) < 10))
+    assert gaps(curve.value) == poles == 6
+    assert curve.clipped and curve.ylim is not None
+    low, high = curve.ylim
+    assert -20 < low < 0 < high < 60  # not the +-10^4 of the samples beside the poles
+    inverse = sample(parse("1/x"), "x", -10, 10, {})
+    assert gaps(inverse.value) == 1
+
+
+def test_a_curve_without_poles_keeps_every_sample_in_view():
+    curve = sample(parse("4*x**2 - 2*x + 5"), "x", -10, 10, {})
+    assert (curve.ylim, curve.clipped) == (None, False)
+    assert gaps(curve.value) == 0
+    steep = sample(parse("exp(x)"), "x", -10, 10, {})
+    assert gaps(steep.value) == 0  # steep is not a pole: no jump against the slope
+
+
+def test_ylim_is_the_axis_and_what_lies_beyond_is_said():
+    curve = sample(parse("x"), "x", -10, 10, {}, ylim=(-5.0, 5.0))
+    assert (curve.ylim, curve.clipped) == ((-5.0, 5.0), True)
+
+
+@pytest.mark.parametrize(
+    ("ylim", "code", "message"),
+    [("-5:5", 0, "wrote t.svg"), ("5:1", 2, "LOW must be less than HIGH"), ("a", 2, "LOW:HIGH")],
+)
+def test_ylim_on_the_command_line(tmp_path, ylim, code, message):
+    result = run_cli("plot", "tan(x)", "--ylim", ylim, "-o", "t.svg", cwd=tmp_path)
+    assert result.returncode == code
+    assert message in result.stderr

@@ -52,6 +52,15 @@ def plot(
     samples: Annotated[
         int, typer.Option("--samples", metavar="N", help="How many evenly spaced points.")
     ] = DEFAULT_SAMPLES,
+    ylim: Annotated[
+        str | None,
+        typer.Option(
+            "--ylim",
+            metavar="LOW:HIGH",
+            help="The y-axis, e.g. -5:5. Default: the bulk of f and f' (a pole's spikes are"
+            " clipped).",
+        ),
+    ] = None,
     force: ForceOption = False,
     max_nodes: Annotated[int, max_nodes_option()] = MAX_NODES,
 ) -> None:
@@ -66,29 +75,34 @@ def plot(
     # Fail before any work when the file cannot go where it should.
     target = output_target(output, force)
     low, high = parse_range(range_)
+    axis = parse_range(ylim, "--ylim") if ylim is not None else None
     expression = read_program(expr, file, max_nodes, "plot", parse_point(at or []), strict=strict)
     if not expression.variables:
         raise UsageError("the expression has no variable to plot against")
     point = parse_point(at or [])
-    curve = sample(expression, wrt or expression.variables[0], low, high, point, samples)
+    curve = sample(expression, wrt or expression.variables[0], low, high, point, samples, axis)
     from ..render.plot import draw
 
     write_output(target, draw(curve, fmt))
     announce(target, f"{samples} samples of f and df/d{curve.wrt}")
 
 
-def parse_range(text: str) -> tuple[float, float]:
+def parse_range(text: str, option: str = "--range") -> tuple[float, float]:
     """``-10:10`` or ``-pi:pi``; each end may be a constant expression."""
     low, colon, high = text.partition(":")
     if not colon or not low.strip() or not high.strip():
-        raise UsageError(f"bad --range '{excerpt(text)}': expected LOW:HIGH, as in --range -10:10")
+        raise UsageError(
+            f"bad {option} '{excerpt(text)}': expected LOW:HIGH, as in {option} -10:10"
+        )
     try:
         ends = constant_value(low), constant_value(high)
     except AutodiffError:
         raise UsageError(
-            f"bad --range '{excerpt(text)}': the ends must be numbers or constant expressions"
+            f"bad {option} '{excerpt(text)}': the ends must be numbers or constant expressions"
         ) from None
     if not math.isfinite(ends[1] - ends[0]):
         # The samples are spaced by the width: it must itself be a float.
-        raise UsageError(f"bad --range '{excerpt(text)}': the interval is wider than 1.8e308")
+        raise UsageError(f"bad {option} '{excerpt(text)}': the interval is wider than 1.8e308")
+    if option == "--ylim" and not ends[0] < ends[1]:
+        raise UsageError(f"bad --ylim '{excerpt(text)}': LOW must be less than HIGH")
     return ends

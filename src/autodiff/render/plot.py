@@ -62,8 +62,13 @@ def _draw(curve: Curve, fmt: str) -> bytes:
         axes.set_ylabel(f"f({wrt}) and f'({wrt})")
         axes.set_title(title(curve))
         axes.set_xlim(float(curve.x[0]), float(curve.x[-1]))
+        if curve.ylim is not None:
+            axes.set_ylim(*curve.ylim)
+        if curve.clipped:
+            # Said in the legend, where the reader looks for what the lines mean.
+            axes.plot([], [], " ", label="values beyond the axis are not shown")
         axes.grid(True, alpha=0.3)
-        axes.legend()
+        axes.legend(loc="best")
         buffer = io.BytesIO()
         figure.savefig(buffer, format=fmt, metadata=_NO_DATES[fmt])
     return buffer.getvalue()
