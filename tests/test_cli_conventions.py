@@ -269,3 +269,44 @@ def test_expressions_typed_at_a_terminal_get_a_hint_and_an_answer_per_line():
         if process.poll() is None:
             process.kill()
         os.close(leader)
+
+
+# -- item 11: colour that means something, and none when asked -------------------
+
+GREEN, RED = b"\x1b[32m", b"\x1b[31m"
+
+
+def test_check_s_verdict_in_colour_on_a_terminal_and_no_escape_with_no_color():
+    from conftest import run_on_terminal
+
+    code, shown = run_on_terminal("check", "x*x", "--at", "x=1", env={"NO_COLOR": ""})
+    assert code == 0
+    assert GREEN + b"      agree" in shown or GREEN in shown.split(b"result")[1]
+    code, plain = run_on_terminal("check", "x*x", "--at", "x=1", env={"NO_COLOR": "1"})
+    assert code == 0 and b"\x1b" not in plain  # the title too
+    code, never = run_on_terminal(
+        "check", "x*x", "--at", "x=1", "--color", "never", env={"NO_COLOR": ""}
+    )
+    assert code == 0 and b"\x1b" not in never
+
+
+def test_errors_in_red_on_a_terminal_only():
+    from conftest import run_on_terminal
+
+    code, shown = run_on_terminal("grad", "(x", "--at", "x=1", env={"NO_COLOR": ""})
+    assert code == 2 and shown.startswith(b"autodiff: " + RED + b"syntax error:")
+    piped = run_cli("grad", "(x", "--at", "x=1")
+    assert piped.stderr.startswith("autodiff: syntax error:")
+
+
+def test_color_always_beats_no_color_but_never_touches_machine_formats():
+    table = run_cli(
+        "check", "x", "--at", "x=1", "--format", "table", "--color", "always", env={"NO_COLOR": "1"}
+    )
+    assert "\x1b[32m" in table.stdout
+    for fmt in ("json", "plain"):
+        machine = run_cli("--color", "always", "check", "x", "--at", "x=1", "--format", fmt)
+        assert "\x1b" not in machine.stdout
+    assert refused("grad", "x", "--at", "x=1", "--color", "sometimes").startswith(
+        "autodiff: error: --color is one of auto, always, never"
+    )

@@ -106,8 +106,22 @@ def _root(
             "--version", help="Print the version and exit.", callback=_show_version, is_eager=True
         ),
     ] = False,
+    color: Annotated[
+        str,
+        typer.Option(
+            "--color",
+            metavar="WHEN",
+            help="Colour on a terminal: auto, always (for less -R) or never. Machine formats"
+            " never have colour. Given anywhere on the command line; beats NO_COLOR.",
+        ),
+    ] = "auto",
 ) -> None:
     """Differentiate expressions: values, gradients and pictures of the computation graph."""
+    from .common import COLOUR_MODES, set_colour
+
+    if color not in COLOUR_MODES:
+        raise UsageError(f"--color is one of {', '.join(COLOUR_MODES)}, not '{color}'")
+    set_colour(color)
 
 
 def report(error: AutodiffError) -> None:
@@ -115,10 +129,17 @@ def report(error: AutodiffError) -> None:
     if isinstance(error, ExpressionError):
         where = f"{error.source}:{error.line}:{error.column}: " if error.source else ""
         message = visible_lines(error.message)
-        print(f"autodiff: {visible_lines(where)}syntax error: {message}", file=sys.stderr)
+        print(f"autodiff: {visible_lines(where)}{_red('syntax error:')} {message}", file=sys.stderr)
         print(error.pointer(), file=sys.stderr)
     else:
-        print(f"autodiff: error: {visible_lines(wording(error))}", file=sys.stderr)
+        print(f"autodiff: {_red('error:')} {visible_lines(wording(error))}", file=sys.stderr)
+
+
+def _red(text: str) -> str:
+    """``text`` in red where stderr shows colour: what went wrong, at a glance."""
+    from .common import colour_allowed
+
+    return f"\x1b[31m{text}\x1b[0m" if colour_allowed(sys.stderr) else text
 
 
 def arrange_arguments(args: Sequence[str], group: Any) -> list[str]:
@@ -128,8 +149,8 @@ def arrange_arguments(args: Sequence[str], group: Any) -> list[str]:
     ``--name=value``); anything else, ``-x**2`` and ``-w1*o`` included, is an
     argument. Click alone would read a leading '-' as an option.
     """
-    args = list(args)
-    head: list[str] = []
+    args, colour = _take_colour(list(args))
+    head: list[str] = colour
     while args and args[0].startswith("-") and args[0] != "--":
         head.append(args.pop(0))  # the app's own options: --help, --version
     if not args:
@@ -164,6 +185,31 @@ def arrange_arguments(args: Sequence[str], group: Any) -> list[str]:
             _refuse_a_typo(name, options, head[-1])
             rest.append(token)
     return head + chosen + (["--", *rest] if rest else [])
+
+
+def _take_colour(args: list[str]) -> tuple[list[str], list[str]]:
+    """``--color WHEN`` wherever it is (before ``--``), as the app's option: like
+    grep's, it is given after the command as often as before it."""
+    rest: list[str] = []
+    found: list[str] = []
+    i = 0
+    while i < len(args):
+        token = args[i]
+        if token == "--":
+            rest.extend(args[i:])
+            break
+        if token == "--color":
+            if i + 1 == len(args):
+                raise UsageError("--color needs a value (one of auto, always, never)")
+            found = [f"--color={args[i + 1]}"]
+            i += 2
+            continue
+        if token.startswith("--color="):
+            found = [token]
+        else:
+            rest.append(token)
+        i += 1
+    return rest, found
 
 
 def _refuse_a_typo(token: str, options: dict[str, bool], command: str) -> None:
@@ -266,7 +312,14 @@ def _group(command: str | None) -> Any:
 
 def _command_name(args: Sequence[str]) -> str | None:
     """The command the arguments run: the first that is not an option of the app."""
+    skip = False
     for arg in args:
+        if skip:
+            skip = False
+            continue
+        if arg == "--color":
+            skip = True  # its value is not the command
+            continue
         if not arg.startswith("-"):
             return arg
         if arg == "--":
@@ -295,11 +348,15 @@ def _run(args: list[str]) -> None:
         sys.exit(ExitStatus.USAGE)
     except click_errors.UsageError as mistake:
         command = mistake.ctx.command_path if mistake.ctx is not None else "autodiff"
-        print(f"autodiff: error: {visible_lines(_click_message(mistake))}", file=sys.stderr)
+        print(
+            f"autodiff: {_red('error:')} {visible_lines(_click_message(mistake))}", file=sys.stderr
+        )
         print(f"try '{command} --help'", file=sys.stderr)
         sys.exit(ExitStatus.USAGE)
     except click_errors.ClickException as error:
-        print(f"autodiff: error: {visible_lines(error.format_message())}", file=sys.stderr)
+        print(
+            f"autodiff: {_red('error:')} {visible_lines(error.format_message())}", file=sys.stderr
+        )
         sys.exit(error.exit_code)
     except SystemExit as done:
         # Click turns a reader that went away while it wrote help into exit 1,

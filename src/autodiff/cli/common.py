@@ -73,8 +73,22 @@ def stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
 
 
-def colour_allowed() -> bool:
-    return stdout_is_terminal() and "NO_COLOR" not in os.environ
+COLOUR_MODES = ("auto", "always", "never")
+_colour = {"mode": "auto"}  # set once per run by --color (cli/__init__)
+
+
+def set_colour(mode: str) -> None:
+    _colour["mode"] = mode
+
+
+def colour_allowed(stream: Any = None) -> bool:
+    """Colour on ``stream`` (stdout by default): --color always or never decides;
+    auto is a terminal without NO_COLOR (set and not empty, as no-color.org says)."""
+    mode = _colour["mode"]
+    if mode != "auto":
+        return mode == "always"
+    stream = sys.stdout if stream is None else stream
+    return stream is not None and stream.isatty() and not os.environ.get("NO_COLOR")
 
 
 def choose_format(requested: str | None, allowed: Iterable[str]) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from rich import box
 from rich.table import Table
+from rich.text import Text
 
 from ..core.errors import format_number
 from ..core.safe_text import visible
@@ -125,7 +126,12 @@ def print_check_table(result: CheckResult, precision: int, colour: bool, termina
     for p in result.partials:
         table.add_column(f"∂f/∂{p.name}", justify="right")
     for label, cell in TABLE_ROWS:
-        table.add_row(label, *(cell(p, precision) for p in result.partials))
+        cells = [cell(p, precision) for p in result.partials]
+        if label == "result" and colour:
+            # The verdict in colour, the one cell a reader scans for.
+            shades = {"agree": "green", "disagree": "bold red"}
+            cells = [Text(c, style=shades.get(c, "yellow")) for c in cells]
+        table.add_row(label, *cells)
     out = console(colour, width=_width(terminal))
     # The title on its own line: a rich title wraps at the table's width.
     out.print(

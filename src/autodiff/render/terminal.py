@@ -60,7 +60,10 @@ def console(colour: bool, width: int | None = None, file: IO[str] | None = None)
     return PlainConsole(
         file=file,
         no_color=not colour,
-        color_system="auto" if colour else None,
+        # Colour asked for is colour given (--color always into less -R), and
+        # no colour is no escape at all; rich would look at the file itself.
+        color_system="standard" if colour else None,
+        force_terminal=colour,
         highlight=False,
         markup=False,
         emoji=False,
