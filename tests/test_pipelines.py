@@ -535,3 +535,10 @@ def test_a_csv_header_that_starts_with_a_bracket_stays_csv():
     result = run_cli("grad", "x", "--points", "-", "--format", "csv", input="[note],x\nhi,2\n")
     assert result.returncode == 0, result.stderr
     assert result.stdout == "[note],x,value,d_x,error\nhi,2,2.0,1.0,\n"
+
+
+def test_the_point_formats_the_help_lists_are_the_reader_s():
+    from autodiff.cli.common import POINT_FORMATS
+    from autodiff.features.points import FORMATS
+
+    assert POINT_FORMATS == FORMATS

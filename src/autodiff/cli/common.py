@@ -220,6 +220,42 @@ PrecisionOption = Annotated[
         "--precision", metavar="N", min=1, max=17, help="Significant digits in tables and text."
     ),
 ]
+# The options of a stream of points, declared once for grad and jacobian.
+# features.points.FORMATS, spelled out: importing it here would load numpy at
+# every start (tests/test_pipelines.py holds the two equal).
+POINT_FORMATS = ("csv", "tsv", "jsonl", "json")
+PointsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--points",
+        metavar="FILE",
+        help="Evaluate at every point of FILE ('-': stdin): CSV with a header, JSON Lines,"
+        " or a JSON array of objects.",
+    ),
+]
+PointsFormatOption = Annotated[
+    str | None,
+    typer.Option(
+        "--points-format",
+        metavar="FORMAT",
+        help=f"One of {', '.join(POINT_FORMATS)}. Default: by extension, else by line 1.",
+    ),
+]
+
+
+def max_line_length_option() -> Any:
+    from ..features.lines import MAX_LINE_LENGTH
+
+    return typer.Option(
+        "--max-line-length",
+        metavar="N",
+        min=1,
+        help="Characters in one line of stdin or --points; a longer line is an error record."
+        f" Default: {MAX_LINE_LENGTH:,}.",
+        show_default=False,
+    )
+
+
 StrictOption = Annotated[
     bool,
     typer.Option("--strict", help="Refuse a name in --at that the expression does not use."),

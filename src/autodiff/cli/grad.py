@@ -27,12 +27,15 @@ from ..language.parser import MAX_NODES, parse
 from ..render import formats
 from .common import (
     FileOption,
+    PointsFormatOption,
+    PointsOption,
     PrecisionOption,
     StrictOption,
     at_option,
     choose_format,
     colour_allowed,
     format_option,
+    max_line_length_option,
     max_nodes_option,
     parse_point,
     read_program,
@@ -41,7 +44,6 @@ from .common import (
 from .status import exit_status, wording
 
 FORMATS = ("table", "plain", "json", "jsonl", "csv", "tsv")
-POINT_FORMATS = ("csv", "tsv", "jsonl", "json")
 
 
 def grad(
@@ -73,22 +75,8 @@ def grad(
             "--steps", help="Also each defined name's value and gradient (NAME.value, NAME.grad)."
         ),
     ] = False,
-    points: Annotated[
-        str | None,
-        typer.Option(
-            "--points",
-            metavar="FILE",
-            help="Evaluate at every point of FILE ('-': stdin): CSV with a header, or JSON Lines.",
-        ),
-    ] = None,
-    points_format: Annotated[
-        str | None,
-        typer.Option(
-            "--points-format",
-            metavar="FORMAT",
-            help=f"One of {', '.join(POINT_FORMATS)}. Default: by extension, else by line 1.",
-        ),
-    ] = None,
+    points: PointsOption = None,
+    points_format: PointsFormatOption = None,
     format: Annotated[str | None, format_option(FORMATS)] = None,
     precision: PrecisionOption = 6,
     order: Annotated[
@@ -98,15 +86,7 @@ def grad(
         ),
     ] = None,
     max_nodes: Annotated[int, max_nodes_option()] = MAX_NODES,
-    max_line_length: Annotated[
-        int,
-        typer.Option(
-            "--max-line-length",
-            metavar="N",
-            min=1,
-            help="Characters in one line of stdin or --points; a longer line is an error record.",
-        ),
-    ] = MAX_LINE_LENGTH,
+    max_line_length: Annotated[int, max_line_length_option()] = MAX_LINE_LENGTH,
 ) -> None:
     """Print the value of EXPR and every partial derivative at the point given by --at.
 

@@ -25,12 +25,15 @@ from ..language.parser import MAX_NODES
 from ..render import formats
 from .common import (
     FileOption,
+    PointsFormatOption,
+    PointsOption,
     PrecisionOption,
     StrictOption,
     at_option,
     choose_format,
     colour_allowed,
     format_option,
+    max_line_length_option,
     max_nodes_option,
     max_work_option,
     parse_point,
@@ -40,7 +43,6 @@ from .common import (
 from .status import exit_status, wording
 
 FORMATS = ("table", "plain", "json", "jsonl", "csv", "tsv")
-POINT_FORMATS = ("csv", "tsv", "jsonl", "json")
 
 # Values visited by the backward passes, one pass per output over the values
 # it depends on (counted before any runs): about 3 µs a visit on floats;
@@ -73,37 +75,15 @@ def jacobian(
             " gives d output/d NAME.",
         ),
     ] = None,
-    points: Annotated[
-        str | None,
-        typer.Option(
-            "--points",
-            metavar="FILE",
-            help="Evaluate at every point of FILE ('-': stdin): CSV with a header, or JSON Lines.",
-        ),
-    ] = None,
-    points_format: Annotated[
-        str | None,
-        typer.Option(
-            "--points-format",
-            metavar="FORMAT",
-            help=f"One of {', '.join(POINT_FORMATS)}. Default: by extension, else by line 1.",
-        ),
-    ] = None,
+    points: PointsOption = None,
+    points_format: PointsFormatOption = None,
     format: Annotated[str | None, format_option(FORMATS)] = None,
     precision: PrecisionOption = 6,
     max_work: Annotated[
         int, max_work_option(JACOBIAN_MAX_WORK, "the work (values visited, summed over outputs)")
     ] = JACOBIAN_MAX_WORK,
     max_nodes: Annotated[int, max_nodes_option()] = MAX_NODES,
-    max_line_length: Annotated[
-        int,
-        typer.Option(
-            "--max-line-length",
-            metavar="N",
-            min=1,
-            help="Characters in one line of --points; a longer line is an error record.",
-        ),
-    ] = MAX_LINE_LENGTH,
+    max_line_length: Annotated[int, max_line_length_option()] = MAX_LINE_LENGTH,
 ) -> None:
     """Print the value and the partials of every output of EXPR at --at: a row per output.
 
