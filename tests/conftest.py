@@ -28,6 +28,17 @@ def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def shell_env(folder: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """An environment in which a shell's ``autodiff`` is this checkout's: a shim in
+    ``folder``/bin, first on PATH (the docs' and the help's examples run this way)."""
+    bin_dir = folder / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    shim = bin_dir / "autodiff"
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m autodiff "$@"\n')
+    shim.chmod(0o755)
+    return cli_env({"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", **(extra or {})})
+
+
 def run_cli(
     *args: str,
     input: str | bytes | None = None,

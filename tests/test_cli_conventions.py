@@ -166,11 +166,9 @@ def examples_in(help_text: str) -> list[str]:
 
 @pytest.mark.parametrize("command", HELP_COMMANDS)
 def test_every_command_s_help_has_examples_that_run(command, tmp_path):
-    import os
     import subprocess
-    import sys
 
-    from conftest import cli_env
+    from conftest import shell_env
 
     result = run_cli(command, "--help")
     assert result.returncode == 0
@@ -181,11 +179,7 @@ def test_every_command_s_help_has_examples_that_run(command, tmp_path):
     assert max(map(len, result.stdout.splitlines())) <= 80
     examples = examples_in(result.stdout)
     assert len(examples) >= 2
-    shim = tmp_path / "bin" / "autodiff"
-    shim.parent.mkdir()
-    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m autodiff "$@"\n')
-    shim.chmod(0o755)
-    env = cli_env({"PATH": f"{shim.parent}{os.pathsep}{os.environ['PATH']}"})
+    env = shell_env(tmp_path)
     for example in examples:
         ran = subprocess.run(
             ["bash", "-o", "pipefail", "-c", example],

@@ -12,15 +12,13 @@ except those marked ```sh no-run (installs, benchmarks that take minutes).
 from __future__ import annotations
 
 import doctest
-import os
 import re
 import shutil
 import subprocess
-import sys
 
 import pytest
 
-from conftest import ROOT, cli_env
+from conftest import ROOT, shell_env
 
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^```(\w+)[^\n]*\n(.*?)^```", re.M | re.S)
@@ -70,18 +68,13 @@ _ran: set[tuple[str, str]] = set()  # console examples run in this worker's sand
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory):
     folder = tmp_path_factory.mktemp("docs")
-    bin_dir = folder / "bin"
-    bin_dir.mkdir()
-    shim = bin_dir / "autodiff"
-    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m autodiff "$@"\n')
-    shim.chmod(0o755)
+    env = shell_env(folder, {"PYTHONUNBUFFERED": "1"})
     work = folder / "work"
     examples = ROOT / "docs" / "examples"
     if examples.exists():
         shutil.copytree(examples, work)
     else:
         work.mkdir()
-    env = cli_env({"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "PYTHONUNBUFFERED": "1"})
     return work, env
 
 
