@@ -366,6 +366,8 @@ def test_points_plain_and_table(tmp_path):
     )
     table = ok("x*y, x + y", "--points", str(path), "--format", "table")
     lines = [line.split() for line in table.splitlines()]
+    assert table.splitlines()[0] == f"f = x*y, x + y  at  each row of {path}"
+    del lines[0]
     assert lines[0] == ["x", "y", "f1", "∂f1/∂x", "∂f1/∂y", "f2", "∂f2/∂x", "∂f2/∂y"]
     assert lines[1] == ["1", "2", "2", "2", "1", "3", "1", "1"]
 

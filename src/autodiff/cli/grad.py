@@ -25,6 +25,7 @@ from ..features.gradient import gradient_at
 from ..features.lines import MAX_LINE_LENGTH, LongLine, bounded_lines
 from ..language.parser import MAX_NODES, parse
 from ..render import formats
+from ..render.terminal import title
 from .common import (
     FileOption,
     PointsFormatOption,
@@ -39,6 +40,7 @@ from .common import (
     max_nodes_option,
     parse_point,
     read_program,
+    stdout_is_terminal,
     unused_names,
 )
 from .status import exit_status, wording
@@ -157,7 +159,7 @@ def _order(
     if chosen == "table":
         from ..render.table import print_order_table
 
-        print_order_table(record, precision, colour=colour_allowed())
+        print_order_table(record, precision, colour_allowed(), stdout_is_terminal())
     else:
         print(render_order(record, chosen), end="")
 
@@ -174,7 +176,7 @@ def _single(
     if fmt == "table":
         from ..render.table import print_grad_table
 
-        print_grad_table(result, precision, colour=colour_allowed())
+        print_grad_table(result, precision, colour_allowed(), stdout_is_terminal())
     else:
         print(formats.render(result, fmt), end="")
     return 0
@@ -310,7 +312,13 @@ def _points(
         )
         partials = list(dict.fromkeys(wrt)) if wrt else list(expression.variables)
         writer = formats.stream_writer(
-            fmt, sys.stdout, reader.columns, partials, precision, colour_allowed()
+            fmt,
+            sys.stdout,
+            reader.columns,
+            partials,
+            precision,
+            colour_allowed(),
+            title=title(expression.text, dict(defaults), "stdin" if source == "-" else source),
         )
         json_like = fmt in ("json", "jsonl")
         progress = _Progress(source, stream)

@@ -21,6 +21,7 @@ from .common import (
     max_work_option,
     parse_point,
     read_program,
+    stdout_is_terminal,
 )
 
 # Variables × values: one backward pass over the gradient's graph per variable,
@@ -68,6 +69,6 @@ def hessian(
     if chosen == "table":
         from ..render.table import print_hessian_table
 
-        print_hessian_table(record, precision, colour=colour_allowed())
+        print_hessian_table(record, precision, colour_allowed(), stdout_is_terminal())
     else:
         print(render_hessian(record, chosen), end="")

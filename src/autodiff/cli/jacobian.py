@@ -23,6 +23,7 @@ from ..features.jacobian import backward_visits, columns_of, jacobian_at
 from ..features.lines import MAX_LINE_LENGTH
 from ..language.parser import MAX_NODES
 from ..render import formats
+from ..render.terminal import title
 from .common import (
     FileOption,
     PointsFormatOption,
@@ -175,6 +176,7 @@ def _points(
             names,
             precision,
             colour_allowed(),
+            title(expression.text, dict(defaults), "stdin" if source == "-" else source),
         )
         json_like = fmt in ("json", "jsonl")
         code = 0

@@ -522,11 +522,9 @@ class PlainWriter(StreamWriter):
 
 
 class TableWriter(StreamWriter):
-    """For people at a terminal: numbers rounded to ``precision``.
-
-    Rows are shown as tables of up to ``rows`` records, so that a column's
-    width fits its records and a long stream still appears as it goes.
-    """
+    """For people at a terminal: numbers rounded to ``precision``, in one
+    table under the title ``f = EXPR  at  ...`` when one expression is
+    evaluated at many points (``title``); see grid.StreamTable for widths."""
 
     def __init__(
         self,
@@ -536,55 +534,42 @@ class TableWriter(StreamWriter):
         precision: int,
         colour: bool,
         rows: int = 1000,
+        title: str | None = None,
     ) -> None:
+        from ..core.safe_text import visible
+        from .grid import StreamTable
+
         super().__init__(out, columns, partials)
         self.precision = precision
-        self.colour = colour
-        self.limit = rows
-        self.rows: list[list[str]] = []
-        self.failed = False
+        header = [*map(visible, columns), "f", *(f"∂f/∂{visible(n)}" for n in partials)]
+        right = [False] * len(columns) + [True] * (1 + len(partials))
+        self.table = StreamTable(out, header, right, colour, colour, precision + 7, rows)
+        if title is not None:
+            out.write((f"\x1b[1m{title}\x1b[0m" if colour else title) + "\n")
 
     def write(self, batch: Batch) -> None:
+        from ..core.safe_text import visible
+
         size = len(batch)
         for i in range(size):
-            failed = i in batch.errors
+            fields = [visible(c) for c in batch.fields[i]]
+            if i in batch.errors:
+                self.table.add(fields, visible(batch.errors[i]))
+                continue
             numbers = [
                 batch.value[i],
                 *(batch.grad.get(n, [None] * size)[i] for n in self.partials),
             ]
-            cells = [*batch.fields[i], *(self._number(x, failed) for x in numbers)]
-            self.rows.append([*cells, batch.errors.get(i, "")])
-            self.failed = self.failed or failed
-            if len(self.rows) >= self.limit:
-                self._print()
+            self.table.add([*fields, *(self._number(x) for x in numbers)])
 
     def close(self) -> None:
-        self._print()
+        self.table.close()
         super().close()
 
-    def _print(self) -> None:
-        from ..core.safe_text import visible
-        from .grid import grid
-
-        if not self.rows:
-            return
-        header = [
-            *map(visible, self.columns),
-            "f",
-            *(f"∂f/∂{visible(n)}" for n in self.partials),
-        ]
-        right = [False] * len(self.columns) + [True] * (1 + len(self.partials))
-        if self.failed:
-            header.append("error")
-            right.append(False)
-        rows = [[visible(c) for c in (row if self.failed else row[:-1])] for row in self.rows]
-        self.out.write(grid(header, rows, right, boxed=self.colour, bold_header=self.colour))
-        self.rows, self.failed = [], False
-
-    def _number(self, x: float | None, failed: bool) -> str:
+    def _number(self, x: float | None) -> str:
         from .terminal import rounded
 
-        return "" if x is None or failed else rounded(x, self.precision)
+        return "" if x is None else rounded(x, self.precision)
 
 
 def stream_writer(
@@ -595,8 +580,10 @@ def stream_writer(
     precision: int = 6,
     colour: bool = False,
     rows: int = 1000,
+    title: str | None = None,
 ) -> StreamWriter:
-    """The writer of a stream in ``fmt``; a table shows ``rows`` records at a time."""
+    """The writer of a stream in ``fmt``; a table holds ``rows`` records to
+    choose its widths, and is headed by ``title`` when given."""
     if fmt in ("csv", "tsv"):
         return DelimitedWriter(out, columns, partials, "," if fmt == "csv" else "\t")
     if fmt in ("json", "jsonl"):
@@ -604,7 +591,7 @@ def stream_writer(
     if fmt == "plain":
         return PlainWriter(out, columns, partials)
     if fmt == "table":
-        return TableWriter(out, columns, partials, precision, colour, rows)
+        return TableWriter(out, columns, partials, precision, colour, rows, title)
     raise ValueError(f"no such format: {fmt}")
 
 
@@ -837,8 +824,8 @@ class JacobianPlainWriter(JacobianWriter):
 
 class JacobianTableWriter(JacobianWriter):
     """For people at a terminal: one row per record, the input's columns, then
-    ``f<k>`` and ``∂f<k>/∂<name>`` per output, rounded to ``precision``; shown
-    as tables of up to ``rows`` records, as grad's stream is."""
+    ``f<k>`` and ``∂f<k>/∂<name>`` per output, rounded to ``precision``, in
+    one table as grad's stream is."""
 
     def __init__(
         self,
@@ -850,47 +837,38 @@ class JacobianTableWriter(JacobianWriter):
         precision: int,
         colour: bool,
         rows: int = 1000,
+        title: str | None = None,
     ) -> None:
+        from ..core.safe_text import visible
+        from .grid import StreamTable
+
         super().__init__(out, columns, expr, outputs, variables)
         self.precision = precision
-        self.colour = colour
-        self.limit = rows
-        self.rows: list[list[str]] = []
-        self.failed = False
-
-    def write(self, batch: JacobianBatch) -> None:
-        flat = _flat(batch)
-        for i in range(len(batch)):
-            failed = i in batch.errors
-            numbers = ["" if failed else rounded(column[i], self.precision) for column in flat]
-            self.rows.append([*batch.fields[i], *numbers, batch.errors.get(i, "")])
-            self.failed = self.failed or failed
-            if len(self.rows) >= self.limit:
-                self._print()
-
-    def close(self) -> None:
-        self._print()
-        super().close()
-
-    def _print(self) -> None:
-        from ..core.safe_text import visible
-        from .grid import grid
-
-        if not self.rows:
-            return
         numbers = [
             label
-            for k in range(1, len(self.outputs) + 1)
-            for label in (f"f{k}", *(f"∂f{k}/∂{visible(v)}" for v in self.variables))
+            for k in range(1, len(outputs) + 1)
+            for label in (f"f{k}", *(f"∂f{k}/∂{visible(v)}" for v in variables))
         ]
-        header = [*map(visible, self.columns), *numbers]
-        right = [False] * len(self.columns) + [True] * len(numbers)
-        if self.failed:
-            header.append("error")
-            right.append(False)
-        rows = [[visible(c) for c in (row if self.failed else row[:-1])] for row in self.rows]
-        self.out.write(grid(header, rows, right, boxed=self.colour, bold_header=self.colour))
-        self.rows, self.failed = [], False
+        header = [*map(visible, columns), *numbers]
+        right = [False] * len(columns) + [True] * len(numbers)
+        self.table = StreamTable(out, header, right, colour, colour, precision + 7, rows)
+        if title is not None:
+            out.write((f"\x1b[1m{title}\x1b[0m" if colour else title) + "\n")
+
+    def write(self, batch: JacobianBatch) -> None:
+        from ..core.safe_text import visible
+
+        flat = _flat(batch)
+        for i in range(len(batch)):
+            fields = [visible(c) for c in batch.fields[i]]
+            if i in batch.errors:
+                self.table.add(fields, visible(batch.errors[i]))
+                continue
+            self.table.add([*fields, *(rounded(column[i], self.precision) for column in flat)])
+
+    def close(self) -> None:
+        self.table.close()
+        super().close()
 
 
 def jacobian_writer(
@@ -902,6 +880,7 @@ def jacobian_writer(
     variables: Sequence[str],
     precision: int = 6,
     colour: bool = False,
+    title: str | None = None,
 ) -> JacobianWriter:
     """The stream writer of ``autodiff jacobian --points`` for ``fmt``."""
     if fmt in ("csv", "tsv"):
@@ -912,5 +891,7 @@ def jacobian_writer(
     if fmt == "plain":
         return JacobianPlainWriter(out, columns, expr, outputs, variables)
     if fmt == "table":
-        return JacobianTableWriter(out, columns, expr, outputs, variables, precision, colour)
+        return JacobianTableWriter(
+            out, columns, expr, outputs, variables, precision, colour, title=title
+        )
     raise ValueError(f"no such format: {fmt}")

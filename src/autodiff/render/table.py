@@ -1,17 +1,15 @@
 """Tables for people at a terminal: every result the commands print as a table.
 
-rich lays out a small table and folds long cells to the terminal's width;
-past FOLDED_ROWS rows (an explain trace of a large expression) the grid
-draws the same characters in linear time. Boxes and bold only with colour.
+Each is drawn by the grid, fitted to the terminal's width (text columns
+wrap at operators, wide tables split; numbers are never cut) and at its
+natural width in a pipe. Boxes, bold and colour only with colour.
 """
 
 from __future__ import annotations
 
+import shutil
+import sys
 from collections.abc import Sequence
-
-from rich import box
-from rich.table import Table
-from rich.text import Text
 
 from ..core.errors import format_number
 from ..core.safe_text import visible
@@ -30,75 +28,79 @@ from .formats import (
     grad_rows,
     pretty_label,
 )
-from .grid import grid
-from .terminal import console, rounded, title
+from .grid import Painted, grid
+from .terminal import rounded, title
+
+
+def _width(terminal: bool) -> int | None:
+    """A terminal's own width (COLUMNS first, as everywhere); none in a pipe."""
+    return shutil.get_terminal_size().columns if terminal else None
+
+
+def _line(text: str, colour: bool) -> None:
+    sys.stdout.write((f"\x1b[1m{text}\x1b[0m" if colour else text) + "\n")
+
+
+def _table(
+    rows: Sequence[Sequence[str]],
+    right: Sequence[bool],
+    colour: bool,
+    terminal: bool,
+    header: Sequence[str] | None = None,
+) -> None:
+    sys.stdout.write(
+        grid(
+            header,
+            rows,
+            right,
+            boxed=colour,
+            bold_header=colour,
+            width=_width(terminal),
+            bold_first=colour,
+        )
+    )
+
 
 # -- grad -----------------------------------------------------------------------
 
 
-def print_grad_table(record: Gradient, precision: int, colour: bool) -> None:
-    table = Table(
-        title=title(record.expr, record.at),
-        box=box.ROUNDED if colour else None,
-        show_header=False,
-        title_justify="left",
-    )
-    table.add_column(style="bold" if colour else None)
-    table.add_column(justify="right")
-    table.add_row("f", rounded(record.value, precision))
-    for name, partial in record.grad.items():
-        table.add_row(visible(f"∂f/∂{name}"), rounded(partial, precision))
+def print_grad_table(record: Gradient, precision: int, colour: bool, terminal: bool) -> None:
+    rows = [["f", rounded(record.value, precision)]]
+    rows += [[visible(f"∂f/∂{n}"), rounded(p, precision)] for n, p in record.grad.items()]
     for name, step in (record.steps or {}).items():
-        table.add_row(visible(f"{name}.value"), rounded(step.value, precision))
-        table.add_row(visible(f"{name}.grad"), rounded(step.grad, precision))
-    console(colour).print(table)
+        rows.append([visible(f"{name}.value"), rounded(step.value, precision)])
+        rows.append([visible(f"{name}.grad"), rounded(step.grad, precision)])
+    _line(title(record.expr, record.at), colour)
+    _table(rows, [False, True], colour, terminal)
 
 
 # -- grad --order, hessian ------------------------------------------------------
 
 
-def _table(expr: str, at: dict[str, float], colour: bool, header: bool = False) -> Table:
-    return Table(
-        title=title(expr, at),
-        box=box.ROUNDED if colour else None,
-        show_header=header,
-        title_justify="left",
-    )
+def print_order_table(record: DerivativeAt, precision: int, colour: bool, terminal: bool) -> None:
+    rows = [
+        ["f", rounded(record.value, precision)],
+        [pretty_label(record.wrt, record.order), rounded(record.derivative, precision)],
+    ]
+    _line(title(record.expr, record.at), colour)
+    _table(rows, [False, True], colour, terminal)
 
 
-def _print(table: Table, colour: bool) -> None:
-    console(colour).print(table)
-
-
-def print_order_table(record: DerivativeAt, precision: int, colour: bool) -> None:
-    table = _table(record.expr, record.at, colour)
-    table.add_column(style="bold" if colour else None)
-    table.add_column(justify="right")
-    table.add_row("f", rounded(record.value, precision))
-    table.add_row(pretty_label(record.wrt, record.order), rounded(record.derivative, precision))
-    _print(table, colour)
-
-
-def print_hessian_table(record: HessianResult, precision: int, colour: bool) -> None:
+def print_hessian_table(
+    record: HessianResult, precision: int, colour: bool, terminal: bool
+) -> None:
     """The value and gradient, then the matrix with the variables along both sides."""
-    table = _table(record.expr, record.at, colour)
-    table.add_column(style="bold" if colour else None)
-    table.add_column(justify="right")
-    table.add_row("f", rounded(record.value, precision))
-    for name, partial in record.grad.items():
-        table.add_row(pretty_label(name, 1), rounded(partial, precision))
-    _print(table, colour)
-    matrix = Table(
-        title="∂²f/∂row∂column",
-        box=box.ROUNDED if colour else None,
-        title_justify="left",
-    )
-    matrix.add_column("", style="bold" if colour else None)
-    for name in record.variables:
-        matrix.add_column(name, justify="right")
-    for name, row in zip(record.variables, record.hessian, strict=True):
-        matrix.add_row(name, *(rounded(h, precision) for h in row))
-    _print(matrix, colour)
+    rows = [["f", rounded(record.value, precision)]]
+    rows += [[pretty_label(n, 1), rounded(p, precision)] for n, p in record.grad.items()]
+    _line(title(record.expr, record.at), colour)
+    _table(rows, [False, True], colour, terminal)
+    _line("∂²f/∂row∂column", colour)
+    matrix = [
+        [name, *(rounded(h, precision) for h in row)]
+        for name, row in zip(record.variables, record.hessian, strict=True)
+    ]
+    right = [False] + [True] * len(record.variables)
+    _table(matrix, right, colour, terminal, header=["", *record.variables])
 
 
 # -- check ------------------------------------------------------------------------
@@ -121,80 +123,49 @@ TABLE_ROWS = (
 
 
 def print_check_table(result: CheckResult, precision: int, colour: bool, terminal: bool) -> None:
-    table = Table(box=box.ROUNDED if colour else None)
-    table.add_column("")
-    for p in result.partials:
-        table.add_column(f"∂f/∂{p.name}", justify="right")
+    # The verdict in colour, the one cell a reader scans for.
+    shades = {"agree": "32", "disagree": "1;31"}
+    rows = []
     for label, cell in TABLE_ROWS:
         cells = [cell(p, precision) for p in result.partials]
         if label == "result" and colour:
-            # The verdict in colour, the one cell a reader scans for.
-            shades = {"agree": "green", "disagree": "bold red"}
-            cells = [Text(c, style=shades.get(c, "yellow")) for c in cells]
-        table.add_row(label, *cells)
-    out = console(colour, width=_width(terminal))
-    # The title on its own line: a rich title wraps at the table's width.
-    out.print(
-        f"{title(result.expr, result.at)}  (rtol {format_number(result.rtol)})",
-        style="bold" if colour else None,
-    )
+            cells = [Painted(c, shades.get(c, "33")) for c in cells]
+        rows.append([label, *cells])
+    _line(f"{title(result.expr, result.at)}  (rtol {format_number(result.rtol)})", colour)
     if not result.partials:
-        out.print("  (no variables: nothing to check)")
+        sys.stdout.write("  (no variables: nothing to check)\n")
         return
-    out.print(table)
+    header = ["", *(visible(f"∂f/∂{p.name}") for p in result.partials)]
+    right = [False] + [True] * len(result.partials)
+    sys.stdout.write(
+        grid(header, rows, right, boxed=colour, bold_header=colour, width=_width(terminal))
+    )
     for p in result.partials:
         # A disagreement's reason goes to stderr with the exit status, once.
         if p.reason and p.status != "disagree":
-            out.print(visible(f"∂f/∂{p.name} {p.status}: {p.reason}"))
-
-
-def _width(terminal: bool) -> int | None:
-    """A terminal's own width; in a pipe, room for the table's natural width (rich assumes 80)."""
-    return None if terminal else 1000
+            sys.stdout.write(visible(f"∂f/∂{p.name} {p.status}: {p.reason}") + "\n")
 
 
 # -- explain ----------------------------------------------------------------------
 
 
-# Past this many rows rich's cell-by-cell layout costs seconds (0.3 ms a row:
-# 145 s for a 100,000-node trace); the grid draws the same table linearly.
-FOLDED_ROWS = 1000
-
-
 def print_trace_table(trace: Trace, precision: int, colour: bool, on_terminal: bool) -> None:
-    """Tables boxed and bold only when colour is allowed.
-
-    At a terminal, a trace of at most FOLDED_ROWS rows is laid out by rich,
-    which folds long cells to the terminal's width; a longer trace, and every
-    trace in a pipe, is drawn by the grid at its natural width.
-    """
-    out = console(colour, width=_width(on_terminal))
-    bold = "bold" if colour else None
+    """The forward pass, the backward pass and the gradient, each a table."""
     forward = forward_rows(trace, precision)
     backward = backward_rows(trace, precision)
     grads = grad_rows(trace, precision)
-    folded = on_terminal and len(forward) + len(backward) <= FOLDED_ROWS
 
     def table(caption: str, header: Sequence[str] | None, rows: Sequence[Sequence[str]]) -> None:
-        # The caption is printed on its own line: a rich title wraps at the table's width.
-        out.print()
-        out.print(caption, style=bold)
+        sys.stdout.write("\n")
+        _line(caption, colour)
         names = header or [""] * len(rows[0])
         right = [
             name in ("value", "upstream", "product") or (header is None and k == 1)
             for k, name in enumerate(names)
         ]
-        if not folded:
-            out.file.write(grid(header, rows, right, boxed=colour, bold_header=colour))
-            return
-        result = Table(box=box.ROUNDED if colour else None, show_header=header is not None)
-        for name, flush_right in zip(names, right, strict=True):
-            result.add_column(name, justify="right" if flush_right else "left")
-        for row in rows:
-            result.add_row(*row)
-        out.print(result)
+        _table(rows, right, colour, on_terminal, header=header)
 
-    out.print(title(trace.expr, trace.at), style=bold)
+    _line(title(trace.expr, trace.at), colour)
     table(FORWARD_TITLE, FORWARD_HEADER, forward)
     if backward:
         table(BACKWARD_TITLE, BACKWARD_HEADER, backward)
@@ -207,16 +178,10 @@ def print_trace_table(trace: Trace, precision: int, colour: bool, on_terminal: b
 
 def print_jacobian_table(record: Jacobian, precision: int, colour: bool, terminal: bool) -> None:
     """The title on its own line, then one row per output: its text, f and ∂/∂<name>..."""
-    table = Table(box=box.ROUNDED if colour else None, show_header=True)
-    table.add_column("", style="bold" if colour else None)
-    table.add_column("f", justify="right")
-    for name in record.variables:
-        table.add_column(visible(f"∂/∂{name}"), justify="right")
-    for text, value, row in zip(record.outputs, record.value, record.jacobian, strict=True):
-        table.add_row(
-            visible(text), rounded(value, precision), *(rounded(p, precision) for p in row)
-        )
-    out = console(colour, width=_width(terminal))
-    # The title on its own line: a rich title wraps at the table's width.
-    out.print(title(record.expr, record.at), style="bold" if colour else None)
-    out.print(table)
+    header = ["", "f", *(visible(f"∂/∂{name}") for name in record.variables)]
+    rows = [
+        [visible(text), rounded(value, precision), *(rounded(p, precision) for p in row)]
+        for text, value, row in zip(record.outputs, record.value, record.jacobian, strict=True)
+    ]
+    _line(title(record.expr, record.at), colour)
+    _table(rows, [False] + [True] * (len(header) - 1), colour, terminal, header=header)

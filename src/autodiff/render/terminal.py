@@ -28,13 +28,15 @@ def point_text(at: dict[str, float]) -> str:
     return ", ".join(f"{n} = {format_number(v)}" for n, v in at.items())
 
 
-def title(expr: str, at: dict[str, float] | None = None) -> str:
+def title(expr: str, at: dict[str, float] | None = None, rows: str | None = None) -> str:
     """``f = EXPR  at  x = 3``, the expression made visible: shown the same by every command.
+
+    A stream of points names them: ``f = x*y  at  each row of data.csv, y = 2``.
 
     A program that names its steps (``n = 2*x; tanh(n)``) is shown as written,
     its lines joined by ``; ``.
     """
-    where = point_text(at or {})
+    where = ", ".join(filter(None, [f"each row of {rows}" if rows else "", point_text(at or {})]))
     lines = [line.strip() for line in expr.strip().split("\n") if line.strip()]
     shown = "; ".join(line.rstrip(";") for line in lines) if len(lines) > 1 else expr
     text = shown if _DEFINES.search(shown) else f"f = {shown}"
