@@ -7,12 +7,18 @@ median wall and CPU times and the ratio to qalc on the same job. Python's
 own start-up (`python -c pass`) is shown for reference: it is the floor
 under any Python tool and it depends on the installation (site-packages,
 .pth files), not on autodiff.
+
+Then shell completion's share of a run: building the one command that
+runs with and without Typer's completion options, in this process (the
+command line builds them only for the overview: --help, completing).
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
+import time
 
 from _common import PYTHON, autodiff_command, compare_commands, have, machine, ms, table
 
@@ -43,6 +49,31 @@ def main() -> None:
         rows.append([name, ms(wall), ms(cpu), ratio])
     print(f"## Start-up ({machine()}, median of {options.runs} interleaved runs)\n")
     print(table(["command", "wall", "CPU", "wall / qalc"], rows))
+    print(f"\n## Shell completion's share (median of {options.runs} builds)\n")
+    print(table(["click command built", "time"], completion_share(options.runs)))
+
+
+def completion_share(runs: int) -> list[list[str]]:
+    import typer.main
+
+    from autodiff import cli
+
+    def build(commands: tuple[str, ...], completion: bool) -> float:
+        times = []
+        for _ in range(runs):
+            cli.app.registered_commands.clear()
+            cli.app._add_completion = completion
+            cli._register(commands)
+            start = time.perf_counter()
+            typer.main.get_command(cli.app)
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
+
+    return [
+        ["grad alone, no completion (what `autodiff grad` builds)", ms(build(("grad",), False))],
+        ["grad alone, with completion", ms(build(("grad",), True))],
+        ["every command, with completion (`autodiff --help`)", ms(build(cli.COMMANDS, True))],
+    ]
 
 
 if __name__ == "__main__":

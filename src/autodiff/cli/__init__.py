@@ -113,6 +113,9 @@ def _root(
             metavar="WHEN",
             help="Colour on a terminal: auto, always (for less -R) or never. Machine formats"
             " never have colour. Given anywhere on the command line; beats NO_COLOR.",
+            autocompletion=lambda incomplete: [
+                mode for mode in ("auto", "always", "never") if mode.startswith(incomplete)
+            ],
         ),
     ] = "auto",
 ) -> None:
@@ -303,9 +306,15 @@ def _group(command: str | None) -> Any:
     Built once per process and command: typer reads each command's signature
     and annotations (4 ms a command), which repeated calls of main() (the
     in-process fuzzers, a notebook) would otherwise pay each time.
+
+    Shell completion (--install-completion, --show-completion, and the
+    shell asking for the words that fit, which runs ``autodiff`` with no
+    arguments) comes only with the whole group: a command that runs never
+    imports it (tests/test_completion.py checks that).
     """
     app.registered_commands.clear()
-    _register([command] if command in COMMANDS else COMMANDS)
+    app._add_completion = command is None or command not in COMMANDS
+    _register([command] if command in COMMANDS and command is not None else COMMANDS)
     _word_the_ranges()
     return typer.main.get_command(app)
 

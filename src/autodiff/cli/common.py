@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Annotated, Any
 
 import typer
@@ -220,9 +220,22 @@ PrecisionOption = Annotated[
         "--precision", metavar="N", min=1, max=17, help="Significant digits in tables and text."
     ),
 ]
+
+
 # The options of a stream of points, declared once for grad and jacobian.
 # features.points.FORMATS, spelled out: importing it here would load numpy at
 # every start (tests/test_pipelines.py holds the two equal).
+def completing(values: Sequence[str]) -> Callable[[str], list[str]]:
+    """What the shell offers for an option's value: those of ``values`` that
+    start with the word typed. (An option without offers, a file name, leaves
+    the shell to complete files.)"""
+
+    def offers(incomplete: str) -> list[str]:
+        return [value for value in values if value.startswith(incomplete)]
+
+    return offers
+
+
 POINT_FORMATS = ("csv", "tsv", "jsonl", "json")
 PointsOption = Annotated[
     str | None,
@@ -238,6 +251,7 @@ PointsFormatOption = Annotated[
     typer.Option(
         "--points-format",
         metavar="FORMAT",
+        autocompletion=completing(POINT_FORMATS),
         help=f"One of {', '.join(POINT_FORMATS)}. Default: by extension, else by line 1.",
     ),
 ]
@@ -272,6 +286,7 @@ def format_option(formats: Sequence[str]) -> Any:
         "--format",
         metavar="FORMAT",
         help=f"One of {', '.join(formats)}. Default: table on a terminal, else plain.",
+        autocompletion=completing(formats),
     )
 
 

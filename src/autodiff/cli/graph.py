@@ -16,6 +16,7 @@ from .common import (
     ForceOption,
     StrictOption,
     at_option,
+    completing,
     max_nodes_option,
     parse_point,
     read_program,
@@ -46,12 +47,16 @@ def graph(
             "--format",
             metavar="FORMAT",
             help="svg, png, pdf, dot or gv. Default: from the file's extension; svg for -.",
+            autocompletion=completing(("svg", "png", "pdf", "dot", "gv")),
         ),
     ] = None,
     rankdir: Annotated[
         str,
         typer.Option(
-            "--rankdir", metavar="LR|TB", help="LR: inputs on the left; TB: inputs at the top."
+            "--rankdir",
+            metavar="LR|TB",
+            help="LR: inputs on the left; TB: inputs at the top.",
+            autocompletion=completing(("LR", "TB")),
         ),
     ] = "LR",
     no_grad: Annotated[
