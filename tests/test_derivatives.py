@@ -223,9 +223,16 @@ def test_create_graph_errors_match_the_float_path():
 
 
 def test_size_limits(monkeypatch):
+    from autodiff.features import taylor
+
     monkeypatch.setattr(d, "MAX_NODES", 200)
     with pytest.raises(LimitError, match="order"):
-        d.derivative_at(parse("tanh(x*y + sin(x))"), {"x": 1, "y": 2}, "x", 8)
+        d.backward_derivative(parse("tanh(x*y + sin(x))"), {"x": 1, "y": 2}, "x", 8)
+    with pytest.raises(LimitError, match="units of work"):  # Taylor mode's own bound
+        d.derivative_at(parse("tanh(x*y + sin(x))"), {"x": 1, "y": 2}, "x", 1000)
+    monkeypatch.setattr(taylor, "MAX_WORK", 1000)
+    with pytest.raises(LimitError, match="ask for a lower order"):
+        d.derivative_at(parse("tanh(x*y + sin(x))"), {"x": 1, "y": 2}, "x", 20)
     monkeypatch.setattr(d, "MAX_FORMULA", 100)
     with pytest.raises(LimitError, match="characters long"):
         d.derivative(parse("tanh(x*y + sin(x))"), "x", 8)

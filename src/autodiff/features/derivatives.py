@@ -35,6 +35,7 @@ from ..core.errors import (
 )
 from ..core.expression import Expression
 from ..core.program import Step, prune
+from .rational import MAX_EXACT_BITS, exact, fold_function
 
 # Each order differentiates the graph of the one before and makes a graph
 # about three times larger; differentiating a graph past this many nodes
@@ -56,14 +57,6 @@ _GRAPH_STEP_COST = 20
 
 # Orders past this take seconds even when nothing grows (sin, exp).
 MAX_ORDER = 1000
-
-# Numbers stay exact fractions while numerator and denominator each have at
-# most this many bits (below 2**1023, about 9e307): then each prints as a
-# number the language reads. Past it a number becomes the float nearest to
-# it, as the language itself would compute it (1e-400 is 0.0). The bound keeps
-# the arithmetic fast: a sum of 2,000 reciprocals of primes would otherwise
-# carry a denominator of 20,000 digits.
-MAX_EXACT_BITS = 1023
 
 # A literal with more significant digits, or a larger power of ten, than this
 # is read as the float the language reads, before any big integer is built
@@ -144,10 +137,34 @@ def derivative_at(
 ) -> DerivativeAt:
     """The value and the ``order``-th derivative with respect to ``wrt`` at ``point``.
 
+    In Taylor mode (features/taylor.py), order 200 in milliseconds. Where the
+    expression has no Taylor series (abs at 0), the derivative rules as
+    written decide, as they do for ``grad``: ``backward_derivative``.
+
     >>> from autodiff import parse
     >>> found = derivative_at(parse("4*x**2 - 2*x + 5"), {"x": 3}, "x", 2)
     >>> found.value, found.derivative
     (35.0, 8.0)
+    """
+    from .taylor import NotAnalyticError, derivative
+
+    _check_order(order)
+    _check_variable(expression, wrt)
+    value = float(expression.evaluate_all(point)[-1].data)
+    try:
+        found = derivative(expression, point, wrt, order)
+    except NotAnalyticError:
+        found = backward_derivative(expression, point, wrt, order)
+    return DerivativeAt(expression.text, _point_of(expression, point), value, wrt, order, found)
+
+
+def backward_derivative(
+    expression: Expression, point: Mapping[str, float], wrt: str, order: int
+) -> float:
+    """The ``order``-th derivative by ``backward(create_graph=True)`` run ``order`` times.
+
+    Each pass differentiates the graph of the one before (about three times
+    larger each order); the table's rules decide at kinks (sign(0) = 0).
     """
     _check_order(order)
     _check_variable(expression, wrt)
@@ -163,14 +180,7 @@ def derivative_at(
                 _check_size(current, k)
             (current,) = _gradients(current, [leaf], create_graph=k < order)
     data = current.data if isinstance(current, Value) else current
-    return DerivativeAt(
-        expr=expression.text,
-        at=_point_of(expression, point),
-        value=float(values[-1].data),
-        wrt=wrt,
-        order=order,
-        derivative=_finite(data, derivative_label(wrt, order)),
-    )
+    return _finite(data, derivative_label(wrt, order))
 
 
 def _point_of(expression: Expression, point: Mapping[str, float]) -> dict[str, float]:
@@ -775,13 +785,13 @@ class Algebra:
         if name == "sqrt":
             q = self.rational(args[0])
             if q is not None and q < 0:
-                _fold_function(name, q)  # raises the domain error of sqrt
+                fold_function(name, q)  # raises the domain error of sqrt
             # sqrt(x) is x**(1/2), so that sqrt(x)*sqrt(x) is x and x/sqrt(x) is sqrt(x).
             return self.power(args[0], self.num(Fraction(1, 2)))
         if len(args) == 1:
             q = self.rational(args[0])
             if q is not None:
-                folded = _fold_function(name, q)
+                folded = fold_function(name, q)
                 if folded is not None:
                     return self.num(folded)
         return self._intern(Function(name, tuple(args)))
@@ -932,62 +942,6 @@ def _structural_children(node: Node) -> list[int]:
     if type(node) is Function:
         return list(node.args)
     return []
-
-
-def _fold_function(name: str, q: Fraction) -> Fraction | None:
-    """f(q) when it is rational (sin(0) = 0, abs(-2) = 2); None to keep f(q) as it is.
-
-    Raises the domain error of f at q (log(0), sqrt(-1)).
-    """
-    if name == "abs":
-        return abs(q)
-    if name == "sign":
-        return Fraction((q > 0) - (q < 0))
-    if name == "step":
-        return Fraction(int(q > 0))
-    if name == "relu":
-        return max(q, Fraction(0))
-    domain_error = (
-        (name == "log" and q <= 0)
-        or (name == "sqrt" and q < 0)
-        or (name in ("asin", "acos") and abs(q) > 1)
-    )
-    if domain_error:
-        op = ops.BY_NAME[name]
-        raise EvaluationError.of_value(name, [float(q)], f"is undefined: {op.domain}")
-    known = {
-        ("exp", 0): 1,
-        ("log", 1): 0,
-        ("sin", 0): 0,
-        ("cos", 0): 1,
-        ("tan", 0): 0,
-        ("asin", 0): 0,
-        ("acos", 1): 0,
-        ("atan", 0): 0,
-        ("sinh", 0): 0,
-        ("cosh", 0): 1,
-        ("tanh", 0): 0,
-    }
-    if name == "sigmoid" and q == 0:
-        return Fraction(1, 2)
-    found = known.get((name, q.numerator)) if q.denominator == 1 else None
-    return None if found is None else Fraction(found)
-
-
-def exact(q: Fraction) -> Fraction:
-    """q while it is within ``MAX_EXACT_BITS``; past it, the nearest float, exactly.
-
-    A float past the bound (a tiny one has a denominator of up to 2**1074) is
-    its own nearest float, so this never changes a number twice.
-    """
-    if q.numerator.bit_length() <= MAX_EXACT_BITS and q.denominator.bit_length() <= MAX_EXACT_BITS:
-        return q
-    try:
-        return Fraction(float(q))
-    except OverflowError:
-        raise EvaluationError.inexact(
-            "a number in the derivative is too large for a float (over 1.8e308)"
-        ) from None
 
 
 def literal_value(text: str) -> Fraction:
