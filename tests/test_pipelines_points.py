@@ -185,7 +185,7 @@ def test_a_constant_expression_over_points():
 
 
 def test_the_progress_line_appears_only_on_a_terminal(monkeypatch):
-    from autodiff.cli import grad as grad_module
+    from autodiff.cli import streams
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
@@ -193,8 +193,8 @@ def test_the_progress_line_appears_only_on_a_terminal(monkeypatch):
 
     for stream, shown in ((Terminal(), True), (io.StringIO(), False)):
         monkeypatch.setattr(sys, "stderr", stream)
-        monkeypatch.setattr(grad_module._Progress, "DELAY", 0.0)
-        progress = grad_module._Progress("-", io.StringIO())
+        monkeypatch.setattr(streams.Progress, "DELAY", 0.0)
+        progress = streams.Progress("-", io.StringIO())
         progress.update(1500)
         progress.update(1500)
         progress.close()

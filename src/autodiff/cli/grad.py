@@ -8,19 +8,14 @@ included, and exit at the end with the worst failure's code.
 
 from __future__ import annotations
 
-import contextlib
-import io
-import os
 import sys
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Annotated, Any, TextIO
+from typing import Annotated
 
 import typer
 
-from ..core.errors import AutodiffError, ExpressionError, UnknownVariableError, UsageError
+from ..core.errors import AutodiffError, UnknownVariableError, UsageError
 from ..core.expression import Expression
-from ..core.safe_text import visible_lines
 from ..features.gradient import gradient_at
 from ..features.lines import MAX_LINE_LENGTH, LongLine, bounded_lines
 from ..language.parser import MAX_NODES, parse
@@ -43,7 +38,7 @@ from .common import (
     stdout_is_terminal,
     unused_names,
 )
-from .status import exit_status, wording
+from .streams import Failures, Progress, open_points, stdin_text
 
 FORMATS = ("table", "plain", "json", "jsonl", "csv", "tsv")
 
@@ -116,7 +111,7 @@ def grad(
     if expr == "-":
         if points is not None:
             raise UsageError("EXPR '-' reads expressions from stdin: it cannot take --points too")
-        lines = bounded_lines(_stdin(), max_line_length, "stdin")
+        lines = bounded_lines(stdin_text("-"), max_line_length, "stdin")
         _stream(lambda: _expressions(lines, chosen, point, wrt or [], precision, max_nodes, strict))
     elif points is not None:
         expression = read_program(expr, file, max_nodes, "grad", point, strict=strict)
@@ -204,35 +199,6 @@ def _stream(run: Callable[[], int]) -> None:
         raise typer.Exit(code)
 
 
-def _stdin() -> TextIO:
-    if sys.stdin is None:  # the shell closed it (0<&-): Python leaves None
-        raise UsageError("stdin is closed: '-' reads from it; give the input on stdin or a file")
-    # newline="" leaves line ends to the csv module (quoted fields may hold them).
-    return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", errors="replace", newline="")
-
-
-class _Failures:
-    """Reports failed records on stderr and remembers the exit code they call for."""
-
-    def __init__(self, progress: _Progress | None = None) -> None:
-        self.code = 0
-        self.progress = progress
-
-    def report(self, line: int, error: AutodiffError) -> str:
-        """Print the message for ``error`` and return the text of the record's error field."""
-        self.code = max(self.code, exit_status(error))  # 2 (usage, syntax) outranks 1
-        if self.progress is not None:
-            self.progress.clear()
-        if isinstance(error, ExpressionError):
-            message = visible_lines(error.message)
-            print(f"autodiff: line {line}: syntax error: {message}", file=sys.stderr)
-            print(error.pointer(), file=sys.stderr)
-            return f"syntax error: {error.message} (column {error.column})"
-        message = wording(error)
-        print(f"autodiff: line {line}: error: {visible_lines(message)}", file=sys.stderr)
-        return message
-
-
 def _expressions(
     stdin: Iterable[str | LongLine],
     fmt: str,
@@ -254,7 +220,7 @@ def _expressions(
     writer = formats.stream_writer(
         fmt, sys.stdout, ["expr"], partials, precision, colour_allowed(), rows=1 if typed else 1000
     )
-    failures = _Failures()
+    failures = Failures()
     used: set[str] = set()  # the variables of every record: --at names none uses are said
     for number, line in enumerate(stdin, 1):
         text = line.strip() if isinstance(line, str) else "…"
@@ -304,7 +270,7 @@ def _points(
     from ..features import points
 
     kind = points.format_for("" if source == "-" else source, requested)
-    stream = _stdin() if source == "-" else _open(source)
+    stream = stdin_text("-") if source == "-" else open_points(source)
     with stream:
         name = "stdin" if source == "-" else f"--points {source}"
         reader = points.PointReader(
@@ -321,8 +287,8 @@ def _points(
             title=title(expression.text, dict(defaults), "stdin" if source == "-" else source),
         )
         json_like = fmt in ("json", "jsonl")
-        progress = _Progress(source, stream)
-        failures = _Failures(progress)
+        progress = Progress(source, stream)
+        failures = Failures(progress)
         for chunk in reader:
             result = points.gradient(expression, chunk)
             errors = {
@@ -343,49 +309,3 @@ def _points(
         progress.close()
         writer.close()
     return failures.code
-
-
-def _open(path: str) -> TextIO:
-    try:
-        return open(path, encoding="utf-8-sig", errors="replace", newline="")
-    except OSError as error:
-        raise UsageError(f"cannot read --points {path}: {error.strerror or error}") from None
-
-
-class _Progress:
-    """A line on stderr counting the points, for long runs at a terminal only."""
-
-    DELAY = 1.0  # seconds before it appears: short runs stay silent
-
-    def __init__(self, source: str, stream: Any) -> None:
-        self.enabled = sys.stderr.isatty()
-        self.start = time.monotonic()
-        self.count = 0
-        self.shown = False
-        self.raw = getattr(stream, "buffer", None)
-        try:
-            self.total = os.path.getsize(source) if source != "-" else 0
-        except OSError:
-            self.total = 0
-
-    def update(self, count: int) -> None:
-        self.count += count
-        if not self.enabled or time.monotonic() - self.start < self.DELAY:
-            return
-        text = f"autodiff: {self.count:,} points"
-        if self.total and self.raw is not None:
-            with contextlib.suppress(OSError, ValueError):
-                text += f" ({min(self.raw.tell() / self.total, 1.0):.0%})"
-        sys.stderr.write(f"\r{text}\x1b[K")
-        sys.stderr.flush()
-        self.shown = True
-
-    def clear(self) -> None:
-        """Take the line away, so that a message starts on a clean line."""
-        if self.shown:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
-            self.shown = False
-
-    def close(self) -> None:
-        self.clear()

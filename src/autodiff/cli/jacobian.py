@@ -9,16 +9,14 @@ exits at the end with the worst failure's code.
 
 from __future__ import annotations
 
-import io
 import sys
 from collections.abc import Mapping, Sequence
-from typing import Annotated, TextIO
+from typing import Annotated
 
 import typer
 
-from ..core.errors import AutodiffError, LimitError, UsageError
+from ..core.errors import LimitError, UsageError
 from ..core.expression import Expression
-from ..core.safe_text import visible_lines
 from ..features.jacobian import backward_visits, columns_of, jacobian_at
 from ..features.lines import MAX_LINE_LENGTH
 from ..language.parser import MAX_NODES
@@ -41,7 +39,7 @@ from .common import (
     read_program,
     stdout_is_terminal,
 )
-from .status import exit_status, wording
+from .streams import Failures, open_points, stdin_text
 
 FORMATS = ("table", "plain", "json", "jsonl", "csv", "tsv")
 
@@ -161,7 +159,7 @@ def _points(
     kind = points.format_for("" if source == "-" else source, requested)
     texts = expression.output_texts()
     parts = [expression.output(k) for k in range(len(expression.outputs))]
-    stream = _stdin() if source == "-" else _open(source)
+    stream = stdin_text("--points -") if source == "-" else open_points(source)
     with stream:
         name = "stdin" if source == "-" else f"--points {source}"
         reader = points.PointReader(
@@ -179,13 +177,12 @@ def _points(
             title(expression.text, dict(defaults), "stdin" if source == "-" else source),
         )
         json_like = fmt in ("json", "jsonl")
-        code = 0
+        failures = Failures()
         for chunk in reader:
             result = chunk_jacobian(parts, texts, names, chunk)
-            errors: dict[int, str] = {}
-            for i, error in sorted(result.errors.items()):
-                code = max(code, exit_status(error))  # 2 (usage, syntax) outranks 1
-                errors[i] = _report(chunk.lines[i], error)
+            errors = {
+                i: failures.report(chunk.lines[i], e) for i, e in sorted(result.errors.items())
+            }
             batch = formats.JacobianBatch(
                 chunk.fields,
                 {n: chunk.values[n].tolist() for n in expression.variables} if json_like else {},
@@ -196,25 +193,4 @@ def _points(
             )
             writer.write(batch)
         writer.close()
-    return code
-
-
-def _report(line: int, error: AutodiffError) -> str:
-    """Say on stderr why the record of ``line`` failed; the text of its error field."""
-    message = wording(error)
-    print(f"autodiff: line {line}: error: {visible_lines(message)}", file=sys.stderr)
-    return message
-
-
-def _stdin() -> TextIO:
-    if sys.stdin is None:  # the shell closed it (0<&-): Python leaves None
-        raise UsageError("stdin is closed: --points - reads from it; give the points on stdin")
-    # newline="" leaves line ends to the csv module (quoted fields may hold them).
-    return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", errors="replace", newline="")
-
-
-def _open(path: str) -> TextIO:
-    try:
-        return open(path, encoding="utf-8-sig", errors="replace", newline="")
-    except OSError as error:
-        raise UsageError(f"cannot read --points {path}: {error.strerror or error}") from None
+    return failures.code

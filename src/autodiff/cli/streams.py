@@ -1,0 +1,95 @@
+"""What the commands that read a stream share: opening it, progress, failed records.
+
+A stream is stdin (``-``) or the file of ``--points``; each failed record is
+said on stderr with its line, and the worst of their exit codes is the
+command's (2 for usage and syntax outranks 1).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sys
+import time
+from typing import Any, TextIO
+
+from ..core.errors import AutodiffError, ExpressionError, UsageError
+from ..core.safe_text import visible_lines
+from .status import exit_status, wording
+
+
+def stdin_text(what: str = "-") -> TextIO:
+    """stdin as text for the csv module and the line reader; ``what`` names who reads it."""
+    if sys.stdin is None:  # the shell closed it (0<&-): Python leaves None
+        raise UsageError(f"stdin is closed: {what} reads from it; give the input on stdin")
+    # newline="" leaves line ends to the csv module (quoted fields may hold them).
+    return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", errors="replace", newline="")
+
+
+def open_points(path: str) -> TextIO:
+    try:
+        return open(path, encoding="utf-8-sig", errors="replace", newline="")
+    except OSError as error:
+        raise UsageError(f"cannot read --points {path}: {error.strerror or error}") from None
+
+
+class Failures:
+    """Reports failed records on stderr and remembers the exit code they call for."""
+
+    def __init__(self, progress: Progress | None = None) -> None:
+        self.code = 0
+        self.progress = progress
+
+    def report(self, line: int, error: AutodiffError) -> str:
+        """Print the message for ``error`` and return the text of the record's error field."""
+        self.code = max(self.code, exit_status(error))  # 2 (usage, syntax) outranks 1
+        if self.progress is not None:
+            self.progress.clear()
+        if isinstance(error, ExpressionError):
+            message = visible_lines(error.message)
+            print(f"autodiff: line {line}: syntax error: {message}", file=sys.stderr)
+            print(error.pointer(), file=sys.stderr)
+            return f"syntax error: {error.message} (column {error.column})"
+        message = wording(error)
+        print(f"autodiff: line {line}: error: {visible_lines(message)}", file=sys.stderr)
+        return message
+
+
+class Progress:
+    """A line on stderr counting the points, for long runs at a terminal only."""
+
+    DELAY = 1.0  # seconds before it appears: short runs stay silent
+
+    def __init__(self, source: str, stream: Any) -> None:
+        self.enabled = sys.stderr.isatty()
+        self.start = time.monotonic()
+        self.count = 0
+        self.shown = False
+        self.raw = getattr(stream, "buffer", None)
+        try:
+            self.total = os.path.getsize(source) if source != "-" else 0
+        except OSError:
+            self.total = 0
+
+    def update(self, count: int) -> None:
+        self.count += count
+        if not self.enabled or time.monotonic() - self.start < self.DELAY:
+            return
+        text = f"autodiff: {self.count:,} points"
+        if self.total and self.raw is not None:
+            with contextlib.suppress(OSError, ValueError):
+                text += f" ({min(self.raw.tell() / self.total, 1.0):.0%})"
+        sys.stderr.write(f"\r{text}\x1b[K")
+        sys.stderr.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        """Take the line away, so that a message starts on a clean line."""
+        if self.shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+            self.shown = False
+
+    def close(self) -> None:
+        self.clear()
