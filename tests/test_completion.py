@@ -40,7 +40,21 @@ def bash_offers(tmp_path, *words: str) -> list[str]:
     ("words", "offered"),
     [
         (["gr"], ["grad", "graph"]),
-        ([""], ["grad", "jacobian", "graph", "explain", "check", "plot", "hessian", "diff"]),
+        (
+            [""],
+            [
+                "grad",
+                "jacobian",
+                "graph",
+                "explain",
+                "check",
+                "plot",
+                "hessian",
+                "diff",
+                "taylor",
+                "uncertainty",
+            ],
+        ),
         (["grad", "--fo"], ["--format"]),
         (["grad", "x", "--format", ""], ["table", "plain", "json", "jsonl", "csv", "tsv"]),
         (["grad", "x", "--format", "j"], ["json", "jsonl"]),

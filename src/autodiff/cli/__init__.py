@@ -21,7 +21,13 @@ import typer
 import typer.main
 
 from .._version import __version__
-from ..core.errors import AutodiffError, ExpressionError, MissingValueError, UsageError
+from ..core.errors import (
+    AutodiffError,
+    ExpressionError,
+    MarkedError,
+    MissingValueError,
+    UsageError,
+)
 from ..core.safe_text import visible_lines
 from ..render.encoding import spell_what_cannot_be_encoded
 from .status import ExitStatus, exit_status, replace_closed_streams, silence_stdout, wording
@@ -60,7 +66,18 @@ def _ends_quietly(command: Callable[..., None]) -> Callable[..., None]:
 # Each command is the function of its name in the module of its name, in
 # the order `autodiff --help` lists them. Importing all of them and letting
 # typer build all of them took a third of a short run's start-up.
-COMMANDS = ("grad", "jacobian", "graph", "explain", "check", "plot", "hessian", "diff")
+COMMANDS = (
+    "grad",
+    "jacobian",
+    "graph",
+    "explain",
+    "check",
+    "plot",
+    "hessian",
+    "diff",
+    "taylor",
+    "uncertainty",
+)
 
 
 def _register(names: Sequence[str]) -> None:
@@ -136,6 +153,8 @@ def report(error: AutodiffError) -> None:
         print(error.pointer(), file=sys.stderr)
     else:
         print(f"autodiff: {_red('error:')} {visible_lines(wording(error))}", file=sys.stderr)
+        if isinstance(error, MarkedError):
+            print(error.pointer(), file=sys.stderr)
 
 
 def _red(text: str) -> str:

@@ -10,7 +10,14 @@ from typing import Annotated, Any
 
 import typer
 
-from ..core.errors import AutodiffError, ExpressionError, LimitError, UsageError, format_number
+from ..core.errors import (
+    AutodiffError,
+    ExpressionError,
+    LimitError,
+    MarkedError,
+    UsageError,
+    format_number,
+)
 from ..core.expression import Expression
 from ..core.ops import ALIASES, CONSTANTS, FUNCTIONS
 from ..core.safe_text import excerpt, visible_lines
@@ -51,6 +58,106 @@ def parse_point(items: Iterable[str]) -> dict[str, float]:
                 )
             point[name] = _number(text, part)
     return point
+
+
+# VALUE±SIGMA, or +/- in ASCII (+- already reads as plus a negative number).
+_PLUS_MINUS = re.compile(r"±|\+/-")
+
+
+def parse_measured_point(items: Iterable[str]) -> tuple[dict[str, float], dict[str, float]]:
+    """``--at L=1.00±0.01,T=2.006+/-0.005``: the point, and each uncertain name's sigma.
+
+    A name without ``±`` is exact. A sigma that is missing or negative is
+    refused with a caret under it.
+    """
+    sigmas: dict[str, float] = {}
+    plain: list[str] = []
+    for item in items:
+        parts = []
+        offset = 0
+        for part in _NEXT_ASSIGNMENT.split(item):
+            start = item.index(part, offset)
+            offset = start + len(part)
+            name, _, text = part.partition("=")
+            mark = _PLUS_MINUS.search(text)
+            if mark is None:
+                parts.append(part)
+                continue
+            at = start + len(name) + 1 + mark.end()  # 0-based, just after the sign
+            shown = excerpt(part)
+            sigma_text = text[mark.end() :].strip()
+            if not sigma_text:
+                raise MarkedError(
+                    f"bad --at '{shown}': {mark.group()} needs the uncertainty after it,"
+                    " as in --at L=1.00±0.01",
+                    item,
+                    at + 1,
+                )
+            try:
+                sigma = _number(sigma_text, part)
+            except UsageError as error:
+                raise MarkedError(str(error), item, at + 1) from None
+            if sigma < 0:
+                got = format_number(sigma)
+                raise MarkedError(
+                    f"bad --at '{shown}': an uncertainty is not negative, got {got}",
+                    item,
+                    at + 1 + text[mark.end() :].index(sigma_text[0]),
+                )
+            sigmas[name.strip()] = sigma
+            parts.append(f"{name}={text[: mark.start()]}")
+        plain.append(",".join(parts))
+    return parse_point(plain), sigmas
+
+
+def parse_correlations(
+    items: Iterable[str], variables: Sequence[str]
+) -> dict[tuple[str, str], float]:
+    """``--correlation x:y=0.3`` (repeatable) as {(x, y): 0.3}, each checked with a caret."""
+    found: dict[tuple[str, str], float] = {}
+    for item in items:
+        shape = re.fullmatch(r"\s*([A-Za-z_]\w*)\s*:\s*([A-Za-z_]\w*)\s*=\s*(\S.*?)\s*", item)
+        if shape is None:
+            raise MarkedError(
+                f"bad --correlation '{excerpt(item)}': expected NAME:NAME=R, as in"
+                " --correlation x:y=0.3",
+                item,
+                1,
+            )
+        for group in (1, 2):
+            name = shape.group(group)
+            if name not in variables:
+                listed = ", ".join(variables) or "none"
+                raise MarkedError(
+                    f"bad --correlation '{excerpt(item)}': {name} is not a variable of the"
+                    f" expression (variables: {listed})",
+                    item,
+                    shape.start(group) + 1,
+                )
+        a, b = shape.group(1), shape.group(2)
+        column = shape.start(3) + 1
+        try:
+            r = _number(shape.group(3), item)
+        except UsageError as error:
+            raise MarkedError(str(error).replace("--at", "--correlation"), item, column) from None
+        if a == b:
+            raise MarkedError(
+                f"bad --correlation '{excerpt(item)}': a correlation is between two inputs",
+                item,
+                shape.start(2) + 1,
+            )
+        if not -1 <= r <= 1:
+            raise MarkedError(
+                f"bad --correlation '{excerpt(item)}': a correlation is between -1 and 1,"
+                f" got {format_number(r)}",
+                item,
+                column,
+            )
+        key = (a, b) if a < b else (b, a)
+        if key in found:
+            raise UsageError(f"--correlation gives {a}:{b} twice")
+        found[key] = r
+    return found
 
 
 def _number(text: str, part: str) -> float:

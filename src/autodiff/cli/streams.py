@@ -12,7 +12,8 @@ import io
 import os
 import sys
 import time
-from typing import Any, TextIO
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, NamedTuple, TextIO
 
 from ..core.errors import AutodiffError, ExpressionError, UsageError
 from ..core.safe_text import visible_lines
@@ -93,3 +94,49 @@ class Progress:
 
     def close(self) -> None:
         self.clear()
+
+
+class PointRecord(NamedTuple):
+    """One record of a stream of points, read; ``point`` None when it failed (``error``)."""
+
+    line: int
+    fields: Sequence[str]
+    extra: dict[str, Any]  # the columns that are not variables, for JSON
+    point: dict[str, float] | None
+    error: AutodiffError | None
+
+
+@contextlib.contextmanager
+def point_records(
+    source: str,
+    requested: str | None,
+    variables: Sequence[str],
+    defaults: Mapping[str, float],
+    max_line_length: int,
+    names: Sequence[str] = (),
+) -> Iterator[tuple[tuple[str, ...], Iterator[PointRecord]]]:
+    """The columns of ``--points SOURCE`` and its records one by one, for commands
+    that work a point at a time (taylor, uncertainty). ``names``: more columns to
+    read as numbers beside the variables (``x_sigma``)."""
+    from ..features import points
+
+    kind = points.format_for("" if source == "-" else source, requested)
+    stream = stdin_text("--points -") if source == "-" else open_points(source)
+    wanted = [*variables, *(n for n in names if n not in variables)]
+    with stream:
+        name = "stdin" if source == "-" else f"--points {source}"
+        reader = points.PointReader(
+            stream, kind, wanted, defaults, max_line_length=max_line_length, name=name
+        )
+
+        def records() -> Iterator[PointRecord]:
+            for chunk in reader:
+                extras = chunk.extras(variables)
+                for i in range(len(chunk)):
+                    error = chunk.errors.get(i)
+                    point = None
+                    if error is None:
+                        point = {n: float(chunk.values[n][i]) for n in wanted}
+                    yield PointRecord(chunk.lines[i], chunk.fields[i], extras[i], point, error)
+
+        yield reader.columns, records()

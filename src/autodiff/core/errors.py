@@ -39,18 +39,23 @@ class ExpressionError(AutodiffError):
         Characters a terminal would act on are escaped visibly, and a long
         line is cut to a window of about ``width`` characters around the column.
         """
-        lines = self.text.split("\n")  # as the parser counts lines: VT and FF do not end one
-        source = lines[min(self.line, len(lines)) - 1]
-        column = min(max(self.column, 1), len(source) + 1)
-        start = max(0, column - 1 - width // 2)
-        end = start + width
-        before = visible(source[start : column - 1])
-        shown = before + visible(source[column - 1 : end])
-        if start > 0:
-            before, shown = "…" + before, "…" + shown
-        if end < len(source):
-            shown += "…"
-        return f"  {shown}\n  {' ' * len(before)}^"
+        return pointer(self.text, self.line, self.column, width)
+
+
+def pointer(text: str, line: int, column: int, width: int = 76) -> str:
+    """Line ``line`` of ``text`` with a caret under ``column`` (both 1-based)."""
+    lines = text.split("\n")  # as the parser counts lines: VT and FF do not end one
+    source = lines[min(line, len(lines)) - 1]
+    column = min(max(column, 1), len(source) + 1)
+    start = max(0, column - 1 - width // 2)
+    end = start + width
+    before = visible(source[start : column - 1])
+    shown = before + visible(source[column - 1 : end])
+    if start > 0:
+        before, shown = "…" + before, "…" + shown
+    if end < len(source):
+        shown += "…"
+    return f"  {shown}\n  {' ' * len(before)}^"
 
 
 class UsageError(AutodiffError):
@@ -75,6 +80,18 @@ class UsageError(AutodiffError):
     def for_option(self, option: str) -> str:
         """The message, the parameter named as the option ``option`` that sets it."""
         return f"{option} {self.detail}" if self.parameter else str(self)
+
+
+class MarkedError(UsageError):
+    """A usage error at one place of an option's text (``--at L=1±-0.1``): shown with a caret."""
+
+    def __init__(self, message: str, text: str, column: int) -> None:
+        super().__init__(message)
+        self.text = text
+        self.column = column
+
+    def pointer(self) -> str:
+        return pointer(self.text, 1, self.column)
 
 
 class UnknownVariableError(UsageError):

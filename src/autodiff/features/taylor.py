@@ -354,7 +354,8 @@ class TaylorSeries:
     """The Taylor polynomial of an expression in one variable around a point.
 
     ``coefficients[k]`` is f^(k)(a)/k! and ``derivatives[k]`` is f^(k)(a),
-    floats; ``exact[k]`` is the coefficient as a Fraction where it is
+    floats (a derivative of high order may be infinite where its coefficient
+    is not); ``exact[k]`` is the coefficient as a Fraction where it is
     rational and known exactly (up to MAX_EXACT_ORDER), else None.
     """
 
@@ -392,7 +393,9 @@ def taylor(
     """
     at = _checked(expression, point, wrt, order)
     coefficients = _precise(expression, at, wrt, order, max_work, list(range(order + 1)))
-    derivatives = [_float(c * math.factorial(k), wrt, k) for k, c in enumerate(coefficients)]
+    for k, c in enumerate(coefficients):
+        _float(c, wrt, k)  # a derivative may pass the float range (200!): not a coefficient
+    derivatives = [float(c * math.factorial(k)) for k, c in enumerate(coefficients)]
     exact: list[Fraction | None] = [None] * (order + 1)
     if order <= MAX_EXACT_ORDER:
         rational = {name: Fraction(format_number(v)) for name, v in at.items()}
@@ -495,7 +498,10 @@ def _steps_on_series(
         args = [values[i] for i in step.args]
         try:
             if not any(isinstance(a, Series) for a in args):
-                values.append(step.op.forward(program.math, *args))  # a number
+                number = step.op.forward(program.math, *args)
+                if field.exact and type(number) is float:
+                    number = _Inexact(number)  # sin(0.3) + 1 is no more rational than sin(0.3)
+                values.append(number)
             elif step.op is ops.POW:
                 values.append(program.power(*args))
             elif step.op.symbol:

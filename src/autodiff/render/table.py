@@ -18,6 +18,8 @@ from ..features.derivatives import DerivativeAt, HessianResult
 from ..features.explain import Trace
 from ..features.gradient import Gradient
 from ..features.jacobian import Jacobian
+from ..features.taylor import TaylorSeries
+from ..features.uncertainty import Uncertainty
 from .formats import (
     BACKWARD_HEADER,
     BACKWARD_TITLE,
@@ -185,3 +187,63 @@ def print_jacobian_table(record: Jacobian, precision: int, colour: bool, termina
     ]
     _line(title(record.expr, record.at), colour)
     _table(rows, [False] + [True] * (len(header) - 1), colour, terminal, header=header)
+
+
+# -- taylor -------------------------------------------------------------------------
+
+
+def print_taylor_table(series: TaylorSeries, precision: int, colour: bool, terminal: bool) -> None:
+    """One row per order: the derivative and the coefficient; then the polynomial."""
+    from .series import polynomial
+
+    rows = [
+        [str(k), rounded(d, precision), rounded(c, precision)]
+        for k, (d, c) in enumerate(zip(series.derivatives, series.coefficients, strict=True))
+    ]
+    header = ["k", visible(f"d^k f/d{series.wrt}^k"), "coefficient"]
+    _line(title(series.expr, series.at), colour)
+    _table(rows, [True, True, True], colour, terminal, header=header)
+    sys.stdout.write(
+        visible(f"Taylor polynomial of order {series.order}: {polynomial(series)}") + "\n"
+    )
+
+
+# -- uncertainty --------------------------------------------------------------------
+
+
+def print_uncertainty_table(
+    result: Uncertainty, precision: int, colour: bool, terminal: bool
+) -> None:
+    """The result as a lab manual rounds it, then the budget, largest contribution first."""
+    from ..features.uncertainty import lab_rounding
+
+    _line(title(result.expr, result.at, sigmas=result.sigmas), colour)
+    sys.stdout.write(f"f = {lab_rounding(result.value, result.sigma)}\n")
+    if result.budget:
+        rows = [
+            [
+                visible(c.name),
+                rounded(c.value, precision),
+                rounded(c.sigma, precision),
+                rounded(c.partial, precision),
+                rounded(c.contribution, precision),
+                f"{c.share:.1%}",
+            ]
+            for c in result.budget
+        ]
+        header = ["input", "value", "sigma", "∂f/∂input", "|∂f/∂input|·sigma", "share"]
+        sys.stdout.write("\n")
+        _line("uncertainty budget", colour)
+        _table(rows, [False, True, True, True, True, True], colour, terminal, header=header)
+        if result.correlations:
+            rest = 1 - sum(c.share for c in result.budget)
+            sys.stdout.write(f"correlations: {rest:.1%} of the variance\n")
+    mc = result.monte_carlo
+    if mc is not None:
+        mean, sigma = rounded(mc.mean, precision), rounded(mc.sigma, precision)
+        sys.stdout.write(
+            f"\nMonte Carlo, {mc.samples:,} samples (seed {mc.seed}):"
+            f" mean {mean}, standard deviation {sigma}"
+            + (f"; {mc.undefined:,} samples where f is undefined left out" if mc.undefined else "")
+            + "\n"
+        )

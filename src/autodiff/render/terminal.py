@@ -24,11 +24,21 @@ def rounded(x: float, precision: int) -> str:
     return f"{x + 0.0:.{precision}g}"
 
 
-def point_text(at: dict[str, float]) -> str:
-    return ", ".join(f"{n} = {format_number(v)}" for n, v in at.items())
+def point_text(at: dict[str, float], sigmas: dict[str, float] | None = None) -> str:
+    """``x = 3, L = 1 ± 0.01``: each name's value, and its uncertainty where it has one."""
+    sigmas = sigmas or {}
+    return ", ".join(
+        f"{n} = {format_number(v)}" + (f" ± {format_number(sigmas[n])}" if n in sigmas else "")
+        for n, v in at.items()
+    )
 
 
-def title(expr: str, at: dict[str, float] | None = None, rows: str | None = None) -> str:
+def title(
+    expr: str,
+    at: dict[str, float] | None = None,
+    rows: str | None = None,
+    sigmas: dict[str, float] | None = None,
+) -> str:
     """``f = EXPR  at  x = 3``, the expression made visible: shown the same by every command.
 
     A stream of points names them: ``f = x*y  at  each row of data.csv, y = 2``.
@@ -36,7 +46,8 @@ def title(expr: str, at: dict[str, float] | None = None, rows: str | None = None
     A program that names its steps (``n = 2*x; tanh(n)``) is shown as written,
     its lines joined by ``; ``.
     """
-    where = ", ".join(filter(None, [f"each row of {rows}" if rows else "", point_text(at or {})]))
+    point = point_text(at or {}, sigmas)
+    where = ", ".join(filter(None, [f"each row of {rows}" if rows else "", point]))
     lines = [line.strip() for line in expr.strip().split("\n") if line.strip()]
     shown = "; ".join(line.rstrip(";") for line in lines) if len(lines) > 1 else expr
     text = shown if _DEFINES.search(shown) else f"f = {shown}"
