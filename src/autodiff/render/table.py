@@ -200,7 +200,7 @@ def print_taylor_table(series: TaylorSeries, precision: int, colour: bool, termi
         [str(k), rounded(d, precision), rounded(c, precision)]
         for k, (d, c) in enumerate(zip(series.derivatives, series.coefficients, strict=True))
     ]
-    header = ["k", visible(f"d^k f/d{series.wrt}^k"), "coefficient"]
+    header = ["k", "derivative", "coefficient"]
     _line(title(series.expr, series.at), colour)
     _table(rows, [True, True, True], colour, terminal, header=header)
     sys.stdout.write(
