@@ -14,6 +14,7 @@ import autodiff.core.expression as expression_module
 from autodiff import EvaluationError, UsageError, parse
 from autodiff.core.errors import MissingValueError
 from autodiff.features import points as points_module
+from conftest import run_cli
 
 EXPRESSIONS = [
     "sin(x)*exp(-y/2) + x**2*y",
@@ -46,6 +47,40 @@ def test_arrays_cross_chunk_boundaries(monkeypatch):
     value, grad = parse("x**3 + 2*x").gradient({"x": x})
     assert np.array_equal(value, x**3 + 2 * x)
     assert np.allclose(grad["x"], 3 * x**2 + 2, rtol=1e-15)
+
+
+@pytest.mark.parametrize("threads", [2, 3, 8])
+def test_threads_change_no_number(monkeypatch, threads):
+    # Chunks start where they would on one thread, so every point's arithmetic is the same.
+    monkeypatch.setattr(expression_module, "ARRAY_CHUNK", 1000)
+    rng = np.random.default_rng(threads)
+    point = {"x": rng.uniform(-3, 3, 10_000), "y": rng.uniform(-3, 3, 10_000)}
+    point["x"][[5, 4000]] = [0.0, -1.0]  # log(0) and log(-1) on the way: NaN where undefined
+    expression = parse("sin(x*y) + exp(-x**2)*cos(y) + log(x**2 + x)*y")
+    one = expression.gradient(point, threads=1)
+    many = expression.gradient(point, threads=threads)
+    assert np.array_equal(one[0], many[0], equal_nan=True)
+    for name in ("x", "y"):
+        assert np.array_equal(one[1][name], many[1][name], equal_nan=True)
+    assert not np.isfinite(many[0][[5, 4000]]).any()
+
+
+def test_the_threads_option_gives_the_same_stream(tmp_path):
+    path = tmp_path / "points.csv"
+    rng = np.random.default_rng(1)
+    rows = [f"{a!r},{b!r}" for a, b in rng.uniform(-2, 2, (3000, 2))]
+    path.write_text("x,y\n" + "\n".join(rows) + "\n")
+    outputs = {
+        n: run_cli("grad", "sin(x*y)*exp(x)", "--points", str(path), "--format", "csv",
+                   "--threads", n).stdout
+        for n in ("1", "2")
+    }  # fmt: skip
+    assert outputs["1"] == outputs["2"] and outputs["1"].count("\n") == 3001
+    refused = run_cli("grad", "x", "--points", str(path), "--threads", "0")
+    assert (
+        refused.returncode == 2
+        and "--threads must be a whole number of at least 1" in refused.stderr
+    )
 
 
 def test_arrays_broadcast_with_floats_and_keep_their_shape():

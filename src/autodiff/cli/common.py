@@ -364,6 +364,18 @@ PointsFormatOption = Annotated[
 ]
 
 
+ThreadsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--threads",
+        metavar="N",
+        min=1,
+        help="Threads for --points (default: the cores this process may use); the"
+        " numbers are the same on any count.",
+    ),
+]
+
+
 def max_line_length_option() -> Any:
     from ..features.lines import MAX_LINE_LENGTH
 

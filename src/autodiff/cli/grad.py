@@ -27,6 +27,7 @@ from .common import (
     PointsOption,
     PrecisionOption,
     StrictOption,
+    ThreadsOption,
     at_option,
     choose_format,
     colour_allowed,
@@ -84,6 +85,7 @@ def grad(
     ] = None,
     max_nodes: Annotated[int, max_nodes_option()] = MAX_NODES,
     max_line_length: Annotated[int, max_line_length_option()] = MAX_LINE_LENGTH,
+    threads: ThreadsOption = None,
 ) -> None:
     """Print the value of EXPR and every partial derivative at the point given by --at.
 
@@ -118,7 +120,15 @@ def grad(
         _check_wrt(expression, wrt or [])
         _stream(
             lambda: _points(
-                expression, points, points_format, chosen, point, wrt, precision, max_line_length
+                expression,
+                points,
+                points_format,
+                chosen,
+                point,
+                wrt,
+                precision,
+                max_line_length,
+                threads,
             )
         )
     else:
@@ -265,6 +275,7 @@ def _points(
     wrt: list[str] | None,
     precision: int,
     max_line_length: int,
+    threads: int | None = None,
 ) -> int:
     """One record per point of the stream, evaluated a chunk at a time as arrays."""
     from ..features import points
@@ -290,7 +301,7 @@ def _points(
         progress = Progress(source, stream)
         failures = Failures(progress)
         for chunk in reader:
-            result = points.gradient(expression, chunk)
+            result = points.gradient(expression, chunk, threads)
             errors = {
                 i: failures.report(chunk.lines[i], e) for i, e in sorted(result.errors.items())
             }

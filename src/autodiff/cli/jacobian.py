@@ -28,6 +28,7 @@ from .common import (
     PointsOption,
     PrecisionOption,
     StrictOption,
+    ThreadsOption,
     at_option,
     choose_format,
     colour_allowed,
@@ -83,6 +84,7 @@ def jacobian(
     ] = JACOBIAN_MAX_WORK,
     max_nodes: Annotated[int, max_nodes_option()] = MAX_NODES,
     max_line_length: Annotated[int, max_line_length_option()] = MAX_LINE_LENGTH,
+    threads: ThreadsOption = None,
 ) -> None:
     """Print the value and the partials of every output of EXPR at --at: a row per output.
 
@@ -123,7 +125,15 @@ def jacobian(
                 " not with --points"
             )
     code = _points(
-        expression, names, points, points_format, chosen, point, precision, max_line_length
+        expression,
+        names,
+        points,
+        points_format,
+        chosen,
+        point,
+        precision,
+        max_line_length,
+        threads,
     )
     if code:
         raise typer.Exit(code)
@@ -151,6 +161,7 @@ def _points(
     defaults: Mapping[str, float],
     precision: int,
     max_line_length: int,
+    threads: int | None = None,
 ) -> int:
     """One record per point of the stream; each output's program runs on a chunk as arrays."""
     from ..features import points
@@ -179,7 +190,7 @@ def _points(
         json_like = fmt in ("json", "jsonl")
         failures = Failures()
         for chunk in reader:
-            result = chunk_jacobian(parts, texts, names, chunk)
+            result = chunk_jacobian(parts, texts, names, chunk, threads)
             errors = {
                 i: failures.report(chunk.lines[i], e) for i, e in sorted(result.errors.items())
             }

@@ -150,18 +150,22 @@ class Expression:
         """The graph of Values at ``point``, ready for ``backward()``."""
         return self.evaluate_all(point)[-1]
 
-    def gradient(self, point: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
+    def gradient(
+        self, point: Mapping[str, Any], threads: int | None = None
+    ) -> tuple[Any, dict[str, Any]]:
         """The value and every partial derivative, in order of first appearance.
 
         With floats, a value or partial that is not finite raises
         EvaluationError. With arrays (many points), value and partials are
-        arrays of the points' shape, NaN or infinite where undefined.
+        arrays of the points' shape, NaN or infinite where undefined; their
+        chunks run on ``threads`` threads (default: the cores this process
+        may use), with the same results as on one.
         """
         arrays = False
         for v in point.values():  # a loop: a generator here cost a tenth of a small gradient
             arrays = arrays or not isinstance(v, (int, float))
         if arrays:
-            return self._gradient_arrays(point)
+            return self._gradient_arrays(point, threads or available_cores())
         if self.definitions:
             self.check_point(point)
         try:
@@ -170,7 +174,9 @@ class Expression:
             self.evaluate_all(point)  # an earlier step may fail first, as in evaluate()
             raise
 
-    def _gradient_arrays(self, point: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
+    def _gradient_arrays(
+        self, point: Mapping[str, Any], threads: int
+    ) -> tuple[Any, dict[str, Any]]:
         """Many points at once: one graph per chunk of points, each node's data an array.
 
         Chunks keep every intermediate array in the cache; one graph over a
@@ -178,6 +184,10 @@ class Expression:
         A point where some step is not finite gets NaN, value and partials,
         even when the steps above made it finite again (atan(1e308*10)): the
         one-point path refuses it, and the caller can ask that path why.
+
+        Chunks are independent, so several threads take them (numpy lets go
+        of the interpreter inside its loops); where chunks start does not
+        depend on the threads, so every point's numbers are the same on one.
         """
         import numpy as np
 
@@ -193,9 +203,10 @@ class Expression:
         value = np.empty(size)
         grads = {n: np.empty(size) for n in self.variables}
         chunk = array_chunk(len(self.steps))
-        with np.errstate(all="ignore"):
-            for start in range(0, size, chunk):
-                part = slice(start, start + chunk)
+
+        def run(start: int) -> None:
+            part = slice(start, start + chunk)
+            with np.errstate(all="ignore"):  # per thread: numpy's error state is
                 values = self.evaluate_all({n: a[part] for n, a in flat.items()})
                 values[-1].backward()
                 value[part] = values[-1].data
@@ -208,6 +219,17 @@ class Expression:
                     value[where] = math.nan
                     for g in grads.values():
                         g[where] = math.nan
+
+        starts = range(0, size, chunk)
+        if threads > 1 and len(starts) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with paused_gc(), ThreadPoolExecutor(min(threads, len(starts))) as pool:
+                for done in pool.map(run, starts):  # in order; the first error is raised
+                    del done
+        else:
+            for start in starts:
+                run(start)
         return value.reshape(shape), {n: g.reshape(shape) for n, g in grads.items()}
 
     @cached_property
@@ -218,7 +240,9 @@ class Expression:
 
 
 # Points per graph on the array path: 2**14..2**16 measured fastest
-# (intermediates stay in the cache); benchmarks/pipelines.py.
+# (intermediates stay in the cache); benchmarks/pipelines.py. 2**15 also
+# measured fastest on two threads (benchmarks/array_path.py); a stream's
+# chunk of points (features/points.py) is two such graphs.
 ARRAY_CHUNK = 2**15
 
 # The memory a chunk's arrays may take: a large graph gets fewer points per
@@ -227,6 +251,16 @@ ARRAY_CHUNK = 2**15
 # shares on their way and the temporaries of a rule (2.9 to 3.4 measured).
 ARRAY_BUDGET = 256 * 2**20
 ARRAYS_PER_NODE = 4
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its affinity, not the machine's count)."""
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def array_chunk(nodes: int) -> int:

@@ -159,7 +159,11 @@ class ChunkJacobian:
 
 
 def chunk_jacobian(
-    parts: Sequence[Expression], texts: Sequence[str], columns: Sequence[str], chunk: PointChunk
+    parts: Sequence[Expression],
+    texts: Sequence[str],
+    columns: Sequence[str],
+    chunk: PointChunk,
+    threads: int | None = None,
 ) -> ChunkJacobian:
     """Every output's value and partials at each point of ``chunk``, as arrays.
 
@@ -177,7 +181,7 @@ def chunk_jacobian(
     value: list[Any] = []
     jacobian: list[list[Any]] = []
     for k, part in enumerate(parts):
-        result = gradient(part, chunk)
+        result = gradient(part, chunk, threads)
         for i, error in sorted(result.errors.items()):
             if i not in errors:
                 if isinstance(error, EvaluationError):

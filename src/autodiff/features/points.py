@@ -29,7 +29,7 @@ from .lines import MAX_LINE_LENGTH, LongLine, RecordError, bounded_lines
 
 # Records per chunk: big enough that per-chunk overheads vanish, small enough
 # that a chunk's arrays stay in the cache (benchmarks/pipelines.py).
-CHUNK_SIZE = 2**15
+CHUNK_SIZE = 2**16
 # Lines a chunk reads past its end to close a quoted field (docs/pipelines.md).
 MAX_QUOTED_LINES = 1000
 # Arrays and objects within each other in one JSON record: deeper would
@@ -542,8 +542,11 @@ def _json_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def gradient(expression: Expression, chunk: PointChunk) -> ChunkGradient:
-    """The value and every partial at each point of ``chunk``, as arrays.
+def gradient(
+    expression: Expression, chunk: PointChunk, threads: int | None = None
+) -> ChunkGradient:
+    """The value and every partial at each point of ``chunk``, as arrays, on
+    ``threads`` threads (default: the cores this process may use).
 
     Records whose value or partials are not finite are evaluated again one
     by one with floats, which names the function and the argument that failed.
@@ -552,7 +555,7 @@ def gradient(expression: Expression, chunk: PointChunk) -> ChunkGradient:
     point = {name: chunk.values[name] for name in expression.variables}
     errors = dict(chunk.errors)
     if point:
-        value, grad = expression.gradient(point)
+        value, grad = expression.gradient(point, threads)
     else:  # a constant expression: one evaluation serves every record
         try:
             value, grad = np.full(size, expression.gradient({})[0]), {}
