@@ -9,7 +9,7 @@ import pytest
 
 from conftest import run_cli
 
-FORMATS = "table, plain, json, jsonl, csv, tsv"
+FORMATS = "table, plain, json, jsonl, csv, tsv, parquet"  # grad's
 
 
 def refused(*args: str) -> str:

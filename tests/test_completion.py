@@ -55,8 +55,11 @@ def bash_offers(tmp_path, *words: str) -> list[str]:
                 "uncertainty",
             ],
         ),
-        (["grad", "--fo"], ["--format"]),
-        (["grad", "x", "--format", ""], ["table", "plain", "json", "jsonl", "csv", "tsv"]),
+        (["grad", "--form"], ["--format"]),
+        (
+            ["grad", "x", "--format", ""],
+            ["table", "plain", "json", "jsonl", "csv", "tsv", "parquet"],
+        ),
         (["grad", "x", "--format", "j"], ["json", "jsonl"]),
         (["grad", "x", "--points-format", "t"], ["tsv"]),
         (["graph", "x", "--rankdir", ""], ["LR", "TB"]),

@@ -343,14 +343,14 @@ def completing(values: Sequence[str]) -> Callable[[str], list[str]]:
     return offers
 
 
-POINT_FORMATS = ("csv", "tsv", "jsonl", "json")
+POINT_FORMATS = ("csv", "tsv", "jsonl", "json", "parquet")
 PointsOption = Annotated[
     str | None,
     typer.Option(
         "--points",
         metavar="FILE",
         help="Evaluate at every point of FILE ('-': stdin): CSV with a header, JSON Lines,"
-        " or a JSON array of objects.",
+        " a JSON array of objects, or Parquet (with the parquet extra).",
     ),
 ]
 PointsFormatOption = Annotated[

@@ -8,9 +8,12 @@ included, and exit at the end with the worst failure's code.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -23,6 +26,7 @@ from ..render import formats
 from ..render.terminal import title
 from .common import (
     FileOption,
+    ForceOption,
     PointsFormatOption,
     PointsOption,
     PrecisionOption,
@@ -39,9 +43,13 @@ from .common import (
     stdout_is_terminal,
     unused_names,
 )
+from .output import Target, announce, opened, output_target
 from .streams import Failures, Progress, open_points, stdin_text
 
-FORMATS = ("table", "plain", "json", "jsonl", "csv", "tsv")
+FORMATS = ("table", "plain", "json", "jsonl", "csv", "tsv", "parquet")
+# What -o FILE writes when --format is not given, by its extension.
+_EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl",
+               ".parquet": "parquet", ".parq": "parquet", ".pq": "parquet"}  # fmt: skip
 
 
 def grad(
@@ -86,6 +94,17 @@ def grad(
     max_nodes: Annotated[int, max_nodes_option()] = MAX_NODES,
     max_line_length: Annotated[int, max_line_length_option()] = MAX_LINE_LENGTH,
     threads: ThreadsOption = None,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="With --points: write the records to FILE, in the format of its extension"
+            " (.csv, .tsv, .json, .jsonl, .parquet) unless --format says; else plain.",
+        ),
+    ] = None,
+    force: ForceOption = False,
 ) -> None:
     """Print the value of EXPR and every partial derivative at the point given by --at.
 
@@ -95,7 +114,14 @@ def grad(
       autodiff grad "n = 2*x + b; o = tanh(n)" --at x=1,b=0.5 --wrt n
       printf 'x**2\\nsin(x)\\n' | autodiff grad - --at x=1 --format csv
     """
+    if output is not None and points is None:
+        raise UsageError("-o writes the records of --points FILE; at one point, redirect stdout")
+    if format is None and output is not None:
+        format = _EXTENSIONS.get(os.path.splitext(output)[1].lower(), "plain")
+    if format == "parquet" and output is None:
+        raise UsageError("--format parquet writes a file: give it with -o FILE")
     chosen = choose_format(format, FORMATS)
+    target = output_target(output, force) if output is not None else None
     point = parse_point(at or [])
     if file is not None and (expr == "-" or points == "-"):
         given = "EXPR '-'" if expr == "-" else "--points -"
@@ -129,6 +155,7 @@ def grad(
                 precision,
                 max_line_length,
                 threads,
+                target,
             )
         )
     else:
@@ -276,30 +303,55 @@ def _points(
     precision: int,
     max_line_length: int,
     threads: int | None = None,
+    target: Target | None = None,
 ) -> int:
-    """One record per point of the stream, evaluated a chunk at a time as arrays."""
+    """One record per point of the stream, evaluated a chunk at a time as arrays,
+    written to stdout or to ``target`` (-o)."""
     from ..features import points
 
     kind = points.format_for("" if source == "-" else source, requested)
-    stream = stdin_text("-") if source == "-" else open_points(source)
-    with stream:
-        name = "stdin" if source == "-" else f"--points {source}"
-        reader = points.PointReader(
-            stream, kind, expression.variables, defaults, max_line_length=max_line_length, name=name
-        )
+    with contextlib.ExitStack() as stack:
+        reader: Any
+        stream: Any = None
+        if kind == "parquet":
+            from ..features.parquet import ParquetPoints
+
+            if source == "-":
+                raise UsageError("Parquet is read from a file, not stdin: give --points FILE")
+            texts = fmt != "parquet"
+            reader = ParquetPoints(source, expression.variables, defaults, texts)
+        else:
+            stream = stack.enter_context(stdin_text("-") if source == "-" else open_points(source))
+            name = "stdin" if source == "-" else f"--points {source}"
+            reader = points.PointReader(
+                stream, kind, expression.variables, defaults, max_line_length=max_line_length,
+                name=name,
+            )  # fmt: skip
         partials = list(dict.fromkeys(wrt)) if wrt else list(expression.variables)
-        writer = formats.stream_writer(
-            fmt,
-            sys.stdout,
-            reader.columns,
-            partials,
-            precision,
-            colour_allowed(),
-            title=title(expression.text, dict(defaults), "stdin" if source == "-" else source),
-        )
+        sink = stack.enter_context(opened(target)) if target is not None else None
+        writer: Any
+        if fmt == "parquet":
+            from ..render.parquet import ParquetWriter
+
+            assert sink is not None
+            writer = ParquetWriter(sink, reader.columns, partials)
+        else:
+            out = sys.stdout
+            if sink is not None:
+                out = stack.enter_context(io.TextIOWrapper(sink, encoding="utf-8", newline=""))
+            writer = formats.stream_writer(
+                fmt,
+                out,
+                reader.columns,
+                partials,
+                precision,
+                colour_allowed() and sink is None,
+                title=title(expression.text, dict(defaults), "stdin" if source == "-" else source),
+            )
         json_like = fmt in ("json", "jsonl")
         progress = Progress(source, stream)
         failures = Failures(progress)
+        records = 0
         for chunk in reader:
             result = points.gradient(expression, chunk, threads)
             errors = {
@@ -314,9 +366,13 @@ def _points(
                 {n: result.grad[n].tolist() for n in partials},
                 errors,
                 chunk.extras(expression.variables) if json_like else None,
+                chunk.arrow,
             )
             writer.write(batch)
             progress.update(len(chunk))
+            records += len(chunk)
         progress.close()
         writer.close()
+    if target is not None:
+        announce(target, f"{records:,} records, {fmt}")
     return failures.code

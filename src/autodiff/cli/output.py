@@ -10,13 +10,15 @@ never replaced by a regular file. The rules are in docs/reliability.md.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from ..core.errors import OutputError, UsageError
 from ..core.safe_text import excerpt, visible
@@ -166,8 +168,36 @@ def write_output(target: Target, data: bytes) -> None:
         raise OutputError(f"cannot write {target.shown}: {error.strerror or error}") from None
 
 
+@contextlib.contextmanager
+def opened(target: Target) -> Iterator[BinaryIO]:
+    """A binary file to write ``target`` through as output streams out (``grad
+    --points -o``): the same rules as write_output, a replaced file renamed
+    into place only when the block ends without an error."""
+    try:
+        if target.path is None:
+            sys.stdout.flush()
+            with open(target.descriptor, "wb", closefd=False) as file:
+                yield file
+        elif target.replace:
+            with _replacement(target, target.path) as file:
+                yield file
+        else:
+            with open(target.path, "wb") as file:
+                yield file
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        raise OutputError(f"cannot write {target.shown}: {error.strerror or error}") from None
+
+
 def _replace(target: Target, path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path``, then rename it into place.
+    with _replacement(target, path) as file:
+        file.write(data)
+
+
+@contextlib.contextmanager
+def _replacement(target: Target, path: Path) -> Iterator[BinaryIO]:
+    """A temporary file beside ``path``, renamed into place when the block ends.
 
     Any failure (a full disk, SIGINT, SIGTERM) removes the temporary file and
     leaves ``path`` as it was.
@@ -175,7 +205,7 @@ def _replace(target: Target, path: Path, data: bytes) -> None:
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as file:
-            file.write(data)
+            yield file
         mode = target.mode
         if mode is None:
             # mkstemp makes the file private (0600); give it the mode a new file gets.

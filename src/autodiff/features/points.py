@@ -36,7 +36,8 @@ MAX_QUOTED_LINES = 1000
 # exhaust the JSON module's recursion on reading or writing.
 MAX_JSON_DEPTH = 100
 
-FORMATS = ("csv", "tsv", "jsonl", "json")  # "auto" decides by the first line
+# "auto" decides by the first line; Parquet is read by features/parquet.py.
+FORMATS = ("csv", "tsv", "jsonl", "json", "parquet")
 _DELIMITERS = {"csv": ",", "tsv": "\t"}
 
 
@@ -50,6 +51,7 @@ class PointChunk:
     values: dict[str, Any]  # each variable's values, an array (NaN where unreadable)
     errors: dict[int, AutodiffError] = field(default_factory=dict)  # record index -> why
     objects: list[dict[str, Any]] | None = None  # JSON Lines: each record as read
+    arrow: Any = None  # Parquet: the record batch, its columns with their own types
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -87,6 +89,8 @@ def format_for(path: str, requested: str | None) -> str:
         return "json"
     if lowered.endswith((".csv", ".tsv")):
         return lowered[-3:]
+    if lowered.endswith((".parquet", ".parq", ".pq")):
+        return "parquet"
     return "auto"
 
 

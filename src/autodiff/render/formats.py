@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..core.errors import UsageError
 from ..core.safe_text import excerpt
@@ -369,6 +369,7 @@ class Batch:
     grad: Mapping[str, Sequence[float | None]]
     errors: Mapping[int, str]
     extras: Sequence[Mapping[str, object]] | None = None
+    arrow: Any = None  # the input's record batch, when it was Parquet
 
     def __len__(self) -> int:
         return len(self.value)

@@ -1,0 +1,121 @@
+"""Points from Parquet, a row group's batch at a time (pyarrow, an optional extra).
+
+The reader gives the same chunks of points as the text formats'
+(``PointChunk``), each with its Arrow batch, so that a Parquet output can
+carry the input's columns with their own types. A row counts as the line
+it is in messages: row 1 is the first row of data.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from ..core.errors import MissingValueError, UsageError
+from ..core.safe_text import excerpt, visible
+from .lines import RecordError
+from .points import CHUNK_SIZE, PointChunk
+
+INSTALL = "pip install 'autodiff-cli[parquet]'"
+
+
+def pyarrow() -> Any:
+    """pyarrow with its Parquet and compute modules, or a usage error that says how to get it."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute
+        import pyarrow.parquet
+    except ImportError:
+        raise UsageError(f"Parquet needs pyarrow, an optional extra: {INSTALL}") from None
+    return pa
+
+
+class ParquetPoints:
+    """The points of a Parquet file, chunk by chunk; ``texts``: also each record's
+    columns as text, for a text output (CSV, JSON, a table)."""
+
+    def __init__(
+        self,
+        path: str,
+        variables: Sequence[str],
+        defaults: Mapping[str, float],
+        texts: bool = True,
+        chunk_size: int = CHUNK_SIZE,
+    ) -> None:
+        pa = pyarrow()
+        try:
+            self.file = pa.parquet.ParquetFile(path)
+        except (OSError, pa.ArrowException) as error:
+            raise UsageError(f"cannot read {visible(path)}: {error}") from None
+        self.schema = self.file.schema_arrow
+        self.columns = tuple(self.schema.names)
+        self.variables = tuple(variables)
+        self.defaults = dict(defaults)
+        self.texts = texts
+        self.chunk_size = chunk_size
+        for name in self.variables:
+            if name not in self.columns and name not in self.defaults:
+                raise MissingValueError(name, self.columns)
+            if name in self.columns:
+                kind = self.schema.field(name).type
+                if not (pa.types.is_integer(kind) or pa.types.is_floating(kind)
+                        or pa.types.is_decimal(kind)):  # fmt: skip
+                    raise UsageError(
+                        f"the column '{excerpt(name)}' of {visible(path)} holds {kind}, not numbers"
+                    )
+
+    def __iter__(self) -> Iterator[PointChunk]:
+        import numpy as np
+
+        pa = pyarrow()
+        row = 0
+        for batch in self.file.iter_batches(batch_size=self.chunk_size):
+            size = batch.num_rows
+            errors: dict[int, Any] = {}
+            values: dict[str, Any] = {}
+            for name in self.variables:
+                if name not in self.columns:
+                    values[name] = np.full(size, self.defaults[name])
+                    continue
+                column = pa.compute.cast(batch.column(name), pa.float64())
+                numbers = column.to_numpy(zero_copy_only=False).astype(float, copy=True)
+                missing = np.flatnonzero(np.isnan(numbers) & ~_valid(column, size))
+                if name in self.defaults:
+                    numbers[missing] = self.defaults[name]
+                else:
+                    for i in missing.tolist():
+                        errors.setdefault(i, RecordError(f"no value for variable '{name}'"))
+                for i in np.flatnonzero(~np.isfinite(numbers)).tolist():
+                    if i not in errors:
+                        shown = "NaN" if math.isnan(numbers[i]) else repr(float(numbers[i]))
+                        errors[i] = RecordError(f"{name}: {shown} is not a finite number")
+                values[name] = numbers
+            for i in errors:
+                for array in values.values():
+                    array[i] = math.nan
+            fields: list[Sequence[str]] = _texts(batch, pa) if self.texts else [()] * size
+            lines = list(range(row + 1, row + size + 1))
+            row += size
+            chunk = PointChunk(self.columns, lines, fields, values, errors)
+            chunk.arrow = batch
+            yield chunk
+
+
+def _valid(column: Any, size: int) -> Any:
+    import numpy as np
+
+    if column.null_count == 0:
+        return np.ones(size, dtype=bool)
+    return np.asarray(column.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _texts(batch: Any, pa: Any) -> list[Sequence[str]]:
+    """Each record's columns as text: numbers as Arrow writes them, null as empty."""
+    columns = []
+    for column in batch.columns:
+        text = (
+            pa.compute.cast(column, pa.string()) if not pa.types.is_string(column.type) else column
+        )
+        columns.append(["" if v is None else v for v in text.to_pylist()])
+    return list(zip(*columns, strict=True)) if columns else [()] * batch.num_rows
