@@ -68,7 +68,8 @@ def uncertainty(
         ),
     ] = None,
     seed: Annotated[
-        int, typer.Option("--seed", metavar="N", help="The seed of --monte-carlo's samples.")
+        int,
+        typer.Option("--seed", metavar="N", min=0, help="The seed of --monte-carlo's samples."),
     ] = 0,
     points: PointsOption = None,
     points_format: PointsFormatOption = None,

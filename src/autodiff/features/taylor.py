@@ -104,7 +104,10 @@ class _Field:
     def at(self, op: ops.Primitive, values: Sequence[Number]) -> Number:
         """The function's value at numbers of this pass."""
         if not self.exact:
-            return op.forward(precise.PRECISE, *values)
+            found = op.forward(precise.PRECISE, *values)
+            if not found.is_finite():  # log(0) in the slope of 0**x: no series there
+                raise _NotAnalytic
+            return found
         if all(isinstance(v, Fraction) for v in values):
             found = _rational_value(op, values)
             if found is not None:
@@ -121,6 +124,10 @@ def _rational_value(op: ops.Primitive, values: Sequence[Fraction]) -> Fraction |
     return fold_function(op.name, q)
 
 
+def _short(q: Fraction) -> bool:
+    return abs(q.numerator) < 10**15 and q.denominator < 10**15
+
+
 def _square_root(q: Fraction) -> Fraction | None:
     top, bottom = math.isqrt(q.numerator), math.isqrt(q.denominator)
     exact = top * top == q.numerator and bottom * bottom == q.denominator
@@ -128,7 +135,7 @@ def _square_root(q: Fraction) -> Fraction | None:
 
 
 def _power(base: Fraction, exponent: Fraction) -> Fraction | None:
-    if abs(exponent) > 4096 or (base == 0 and exponent < 0):
+    if abs(exponent) > 64 or (base == 0 and exponent < 0):  # past 64: digits without end
         return None
     if exponent.denominator == 1:
         return base ** int(exponent)
@@ -232,7 +239,8 @@ class _Program:
         b = q.c
         total = self.field.total
         # At order k both lists hold k + 1 coefficients: the sum of a[j]*b[k - j].
-        return Series(self, a[0] * b[0], lambda k: total(map(mul, a, reversed(b))))
+        # The first coefficient through total too: the exact pass keeps its size bounded.
+        return Series(self, total([a[0] * b[0]]), lambda k: total(map(mul, a, reversed(b))))
 
     def divide(self, p: Any, q: Series) -> Series:
         """p/q from p = (p/q)*q: each coefficient from those below it."""
@@ -280,7 +288,11 @@ class _Program:
             return self.functions[key]
         values = [a.c[0] if isinstance(a, Series) else a for a in args]
         slopes: list[tuple[_Derivative, Any]] = []
-        y = Series(self, self.field.at(op, values), lambda k: self._chain(slopes, k))
+        try:
+            first = self.field.at(op, values)
+        except (ArithmeticError, ValueError):  # decimal's InvalidOperation is one: 0**x at 0
+            raise _NotAnalytic from None
+        y = Series(self, first, lambda k: self._chain(slopes, k))
         if len(args) == 1:
             self.functions[key] = y
         if op.name in ("sign", "step"):
@@ -291,10 +303,13 @@ class _Program:
         for i, arg in enumerate(args):
             if not isinstance(arg, Series) or ops.flat_at(op, i, ops.FLOAT, floats):
                 continue
-            if op is ops.POW and i == 0:
-                slope = args[1] * y / arg  # b*a**(b - 1), with a**(b - 1) = out/a
-            else:
-                slope = op.partials[i](self.math, *args, y)
+            try:
+                if op is ops.POW and i == 0:
+                    slope = args[1] * y / arg  # b*a**(b - 1), with a**(b - 1) = out/a
+                else:
+                    slope = op.partials[i](self.math, *args, y)
+            except (ArithmeticError, ValueError):  # log(0) in the slope of 0**x
+                raise _NotAnalytic from None
             slopes.append((_Derivative(arg.c), slope.c if isinstance(slope, Series) else slope))
         return y
 
@@ -399,8 +414,14 @@ def taylor(
     exact: list[Fraction | None] = [None] * (order + 1)
     if order <= MAX_EXACT_ORDER:
         rational = {name: Fraction(format_number(v)) for name, v in at.items()}
-        found = _propagate(expression, rational, wrt, order, _Field(exact=True), max_work)
-        exact = [c if isinstance(c, Fraction) else None for c in found]
+        try:
+            found = _propagate(expression, rational, wrt, order, _Field(exact=True), max_work)
+        except (ArithmeticError, ValueError, NotAnalyticError):
+            # Where rationals fail (digits past Python's limit, a 0 the floats do not
+            # reach), the polynomial keeps the floats the main pass found.
+            found = []
+        # A fraction of hundreds of digits is exact but not read: the float then.
+        exact = [c if isinstance(c, Fraction) and _short(c) else None for c in found] or exact
     return TaylorSeries(
         expression.text,
         at,
