@@ -91,6 +91,26 @@ def test_exact_coefficients_at_rational_points():
     assert inexact.exact[0] is None  # sin(1/2) is not rational
 
 
+@pytest.mark.parametrize(
+    ("text", "at"), [("1/(x - 0.1)", 0.1000001), ("1/(3*x - 0.3)", 0.1), ("1/(x - 1e-9)", 2e-9)]
+)
+def test_a_fraction_never_contradicts_its_float(text, at):
+    # The rational pass reads 0.1 as 1/10, the float pass as the float nearest
+    # it; near a pole the two give different coefficients, and the polynomial
+    # must then show the floats the table and JSON give.
+    found = t.taylor(parse(text), {"x": at}, "x", 6)
+    for q, c in zip(found.exact, found.coefficients, strict=True):
+        if q is not None:
+            assert abs(float(q) - c) <= t.AGREEMENT_ULPS * math.ulp(c), (text, q, c)
+    shown = run_cli("taylor", text, "--at", f"x={at}", "--order", "6")
+    assert shown.returncode == 0, shown.stderr
+    back = parse(shown.stdout.strip())
+    step = at * 1e-3
+    assert back.evaluate({"x": at + step}).data == pytest.approx(
+        sum(c * step**k for k, c in enumerate(found.coefficients)), rel=1e-9
+    )
+
+
 @pytest.mark.parametrize("seed", extended(list(range(12)), keep=4))
 def test_grad_order_in_taylor_mode_matches_the_backward_pass(seed):
     rng = random.Random(100 + seed)

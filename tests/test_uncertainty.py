@@ -189,6 +189,8 @@ def test_points_with_sigma_columns(tmp_path):
             "z",
         ),
         (["x*y", "--at", "x=1±0.1,y=2±0.1", "--correlation", "x=0.5"], "expected NAME:NAME=R", "x"),
+        (["x", "--at", "x=±0.1"], "± needs the measured value before it", "±0.1"),
+        (["x", "--at", "y=1,x= +/-0.1"], "+/- needs the measured value before it", "+/-"),
     ],
 )
 def test_bad_uncertainties_are_refused_with_a_caret(args, said, caret_under):
@@ -206,3 +208,55 @@ def test_an_exact_input_and_no_uncertainty_at_all():
     assert [c.name for c in found.budget] == ["x"] and found.sigma == pytest.approx(0.3)
     none = run_cli("uncertainty", "x*y", "--at", "x=2,y=3", "--format", "table")
     assert none.returncode == 0 and "f = 6 ± 0" in none.stdout
+
+
+@pytest.mark.parametrize(
+    ("at", "expected"),
+    [
+        # Each term's square alone would underflow (1e-340) or overflow (1e340).
+        ({"x": (1e-170, 1e-170), "y": (1.0, 1.0)}, math.sqrt(2) * 1e-170),
+        ({"x": (1e170, 1e170), "y": (1.0, 1e-10)}, 1e170 * math.sqrt(1 + 1e-20)),
+        ({"x": (3e-200, 4e-200), "y": (1.0, 0.0)}, 4e-200),
+    ],
+)
+def test_sigma_neither_underflows_nor_overflows(at, expected):
+    point = {n: v for n, (v, _) in at.items()}
+    sigmas = {n: s for n, (_, s) in at.items()}
+    found = propagate(parse("x*y"), point, sigmas)
+    assert found.sigma == pytest.approx(expected, rel=1e-15)
+    assert math.fsum(c.share for c in found.budget) == pytest.approx(1.0)
+
+
+def test_inconsistent_correlations_are_refused_without_monte_carlo():
+    # Each pair is possible; the three together are not (the matrix has a
+    # negative eigenvalue), and the linear sigma alone would not notice.
+    result = run_cli(
+        "uncertainty", "x + y + z", "--at", "x=1±1,y=1±1,z=1±1",
+        "--correlation", "x:y=0.9", "--correlation", "y:z=0.9", "--correlation", "x:z=-0.9",
+    )  # fmt: skip
+    assert (result.returncode, result.stdout) == (2, "")
+    assert "the correlations given are not consistent" in result.stderr
+    fine = run_cli(
+        "uncertainty", "x + y + z", "--at", "x=1±1,y=1±1,z=1±1",
+        "--correlation", "x:y=0.9", "--correlation", "y:z=0.9", "--correlation", "x:z=0.9",
+    )  # fmt: skip
+    assert fine.returncode == 0, fine.stderr
+
+
+def test_monte_carlo_work_is_bounded():
+    big = "+".join(f"sin(x*{k})" for k in range(1, 60))
+    result = run_cli("uncertainty", big, "--at", "x=1±0.1", "--monte-carlo", "10000000")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert "more than the limit of 200,000,000" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("expr", ["abs(x)", "x**2", "x**2*y"])
+def test_a_flat_input_is_named_in_a_warning(expr):
+    result = run_cli("uncertainty", expr, "--at", "x=0±0.5,y=2±0.1", "--format", "json")
+    assert result.returncode == 0
+    flat = [c["name"] for c in json.loads(result.stdout)["budget"] if c["partial"] == 0]
+    assert flat
+    assert f"the slope of f in {', '.join(flat)} is 0 here" in result.stderr
+    sloped = run_cli("uncertainty", "x**2", "--at", "x=1±0.5")
+    assert "slope" not in sloped.stderr

@@ -86,6 +86,13 @@ def parse_measured_point(items: Iterable[str]) -> tuple[dict[str, float], dict[s
             at = start + len(name) + 1 + mark.end()  # 0-based, just after the sign
             shown = excerpt(part)
             sigma_text = text[mark.end() :].strip()
+            if not text[: mark.start()].strip():
+                raise MarkedError(
+                    f"bad --at '{shown}': {mark.group()} needs the measured value before it,"
+                    " as in --at L=1.00±0.01",
+                    item,
+                    start + len(name) + 1 + mark.start() + 1,
+                )
             if not sigma_text:
                 raise MarkedError(
                     f"bad --at '{shown}': {mark.group()} needs the uncertainty after it,"

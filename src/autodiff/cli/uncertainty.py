@@ -112,6 +112,8 @@ def uncertainty(
     if monte_carlo is not None:
         result = measured.monte_carlo(result, expression, monte_carlo, seed)
         _say_if_they_disagree(result)
+    else:
+        _say_if_flat(result)
     if chosen == "table":
         from ..render.table import print_uncertainty_table
 
@@ -133,6 +135,23 @@ def _say_if_they_disagree(result: object, line: int | None = None) -> None:
             f"{where}Monte Carlo gives {mc.mean:.6g} ± {mc.sigma:.6g}, the linear propagation"
             f" {result.value:.6g} ± {result.sigma:.6g}: more than {DISAGREEMENT:.0%} apart, so"
             " f is too nonlinear at these uncertainties for the linear figure"
+        )
+
+
+def _say_if_flat(result: object, line: int | None = None) -> None:
+    """An uncertain input f is flat in (a kink, a minimum) counts for nothing to
+    first order, though it moves f: the linear figure understates sigma."""
+    from ..features.uncertainty import Uncertainty
+
+    assert isinstance(result, Uncertainty)
+    flat = [c.name for c in result.budget if c.partial == 0]
+    if flat:
+        where = f"line {line}: " if line is not None else ""
+        names = ", ".join(flat)
+        warn(
+            f"{where}the slope of f in {names} is 0 here, so the linear propagation gives"
+            f" {'it' if len(flat) == 1 else 'them'} no part of sigma; the true spread is of"
+            " second order: check it with --monte-carlo N"
         )
 
 
@@ -184,6 +203,8 @@ def _points(
                     if monte_carlo is not None:
                         result = measured.monte_carlo(result, expression, monte_carlo, seed)
                         _say_if_they_disagree(result, record.line)
+                    else:
+                        _say_if_flat(result, record.line)
                 except AutodiffError as failed:
                     error = failed
                 else:

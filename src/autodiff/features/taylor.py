@@ -421,7 +421,13 @@ def taylor(
             # reach), the polynomial keeps the floats the main pass found.
             found = []
         # A fraction of hundreds of digits is exact but not read: the float then.
-        exact = [c if isinstance(c, Fraction) and _short(c) else None for c in found] or exact
+        # So is one the floats disagree with: the rational pass reads 0.1 as 1/10,
+        # the float pass as the float nearest it, and near a pole that difference
+        # shows; the polynomial must not contradict the coefficients beside it.
+        exact = [
+            q if isinstance(q, Fraction) and _short(q) and _agrees(q, float(c)) else None
+            for q, c in zip(found, coefficients, strict=False)
+        ] or exact
     return TaylorSeries(
         expression.text,
         at,
@@ -431,6 +437,15 @@ def taylor(
         derivatives,
         exact,
     )
+
+
+# How far, in units in the last place, a fraction may sit from the float
+# coefficient and still be the same number read exactly.
+AGREEMENT_ULPS = 4
+
+
+def _agrees(q: Fraction, c: float) -> bool:
+    return abs(float(q) - c) <= AGREEMENT_ULPS * math.ulp(c)
 
 
 def derivative(expression: Expression, point: Mapping[str, float], wrt: str, order: int) -> float:

@@ -19,13 +19,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..core.errors import EvaluationError, UnknownVariableError, UsageError
+from ..core.errors import EvaluationError, LimitError, UnknownVariableError, UsageError
 from ..core.expression import Expression
 from .gradient import gradient_at
 
 # Samples a Monte Carlo run may draw: each costs one evaluation of the
 # formula on arrays (about 0.1 µs a node a sample).
 MAX_SAMPLES = 10_000_000
+# Samples times the formula's nodes: about 20 s of arrays at most.
+MAX_SAMPLE_WORK = 200_000_000
 # Samples evaluated at once: the arrays of one chunk stay small.
 SAMPLE_CHUNK = 2**16
 # Monte Carlo and linear figures that differ by more than this (relative to
@@ -94,6 +96,8 @@ def check_inputs(
             raise UsageError(f"a correlation is between two inputs, not {a} with itself")
         if not -1 <= r <= 1:
             raise UsageError(f"the correlation of {a} and {b} must be between -1 and 1, got {r}")
+    if correlations:
+        _correlation_factor(sorted({n for pair in correlations for n in pair}), correlations)
 
 
 def propagate(
@@ -114,18 +118,18 @@ def propagate(
     found = gradient_at(expression, point)
     uncertain = {n: float(sigmas[n]) for n in expression.variables if sigmas.get(n, 0) > 0}
     scaled = {n: found.grad[n] * s for n, s in uncertain.items()}
-    variance = math.fsum(v * v for v in scaled.values())
+    # Every term over the largest: squares of 1e-170 or 1e170 neither vanish
+    # nor overflow, so sigma is finite whenever the largest contribution is.
+    largest = max((abs(v) for v in scaled.values()), default=0.0)
+    if not math.isfinite(largest):
+        raise EvaluationError.not_finite("sigma", "uncertainty")
+    unit = {n: v / largest if largest else 0.0 for n, v in scaled.items()}
     cross = [
-        2 * r * scaled[a] * scaled[b]
-        for (a, b), r in correlations.items()
-        if a in scaled and b in scaled
+        2 * r * unit[a] * unit[b] for (a, b), r in correlations.items() if a in unit and b in unit
     ]
-    variance = math.fsum([variance, *cross])
-    if variance < 0:  # correlations that no joint distribution has
-        raise UsageError(
-            "the correlations given make the variance negative: no set of inputs can have them"
-        )
-    sigma = math.sqrt(variance)
+    relative = math.fsum([*(u * u for u in unit.values()), *cross])
+    relative = max(relative, 0.0)  # a correlation of -1 can cancel to -1e-17
+    sigma = largest * math.sqrt(relative)
     if not math.isfinite(sigma):
         raise EvaluationError.not_finite("sigma", "uncertainty")
     budget = [
@@ -135,7 +139,7 @@ def propagate(
             uncertain[name],
             found.grad[name],
             abs(scaled[name]),
-            (scaled[name] ** 2 / variance) if variance else 0.0,
+            (unit[name] ** 2 / relative) if relative else 0.0,
         )
         for name in uncertain
     ]
@@ -162,6 +166,12 @@ def monte_carlo(
     if not 2 <= samples <= MAX_SAMPLES:
         raise UsageError(
             f"the Monte Carlo samples must be from 2 to {MAX_SAMPLES:,}, got {samples:,}"
+        )
+    work = samples * len(expression)
+    if work > MAX_SAMPLE_WORK:
+        raise LimitError(
+            f"{samples:,} Monte Carlo samples of a formula of {len(expression):,} nodes is"
+            f" {work:,} node evaluations, more than the limit of {MAX_SAMPLE_WORK:,}"
         )
     names = list(result.sigmas)
     rng = np.random.default_rng(seed)
@@ -200,19 +210,27 @@ def _cholesky(
     """L with L L^T the covariance of the uncertain inputs."""
     import numpy as np
 
+    # The correlation matrix's factor, scaled by the sigmas afterwards: its
+    # entries are all near 1, whatever the sigmas' magnitudes.
+    return np.array([sigmas[n] for n in names])[:, None] * _correlation_factor(names, correlations)
+
+
+def _correlation_factor(names: Sequence[str], correlations: Mapping[tuple[str, str], float]) -> Any:
+    """L with L L^T the correlation matrix of ``names``; refused when no joint
+    distribution has these correlations (the matrix is not positive semi-definite)."""
+    import numpy as np
+
     index = {n: k for k, n in enumerate(names)}
-    covariance = np.diag([sigmas[n] ** 2 for n in names])
+    matrix = np.eye(len(names))
     for (a, b), r in correlations.items():
         if a in index and b in index:
-            covariance[index[a], index[b]] = covariance[index[b], index[a]] = (
-                r * sigmas[a] * sigmas[b]
-            )
+            matrix[index[a], index[b]] = matrix[index[b], index[a]] = r
     if not names:
         return np.zeros((0, 0))
     # An eigen-decomposition, not numpy's Cholesky: a correlation of exactly
-    # 1 gives a covariance that is only semi-definite, which is still valid.
-    values, vectors = np.linalg.eigh(covariance)
-    if values.min() < -1e-12 * max(values.max(), 1e-300):
+    # 1 gives a matrix that is only semi-definite, which is still valid.
+    values, vectors = np.linalg.eigh(matrix)
+    if values.min() < -1e-12:
         raise UsageError("the correlations given are not consistent: no set of inputs has them")
     return vectors * np.sqrt(np.clip(values, 0, None))
 
