@@ -3,6 +3,7 @@ and the Dask example of docs/scale.md on a real LocalCluster with 2 workers."""
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -55,6 +56,41 @@ def test_parquet_in_and_out_carries_the_columns_with_their_types(tmp_path):
     csv = run_cli("grad", "log(x)*y", "--points", str(source), "--format", "csv").stdout
     assert csv.splitlines()[0] == "id,x,y,tag,value,d_x,d_y,error"
     assert csv.splitlines()[4].startswith("4,2.5,5,d,")  # numbers as Arrow writes them
+
+
+@pytest.mark.parametrize(
+    ("command", "results"),
+    [
+        (["grad", "x**2*y"], ["value", "grad"]),
+        (["jacobian", "x**2*y, x"], ["value", "jacobian"]),
+        (["taylor", "x**2*y", "--wrt", "x", "--order", "2"], ["coefficients", "polynomial"]),
+        (["uncertainty", "x**2*y"], ["value", "sigma", "budget"]),
+    ],
+)
+def test_every_points_command_reads_parquet_and_keeps_json_types(tmp_path, command, results):
+    source = tmp_path / "points.parquet"
+    table = pa.table(
+        {
+            "id": pa.array([7, 8], pa.int64()),
+            "x": [1.0, 2.0],
+            "x_sigma": [0.1, 0.2],
+            "y": [3.0, 4.0],
+            "ok": [True, False],
+            "tag": ["a", None],
+            "ratio": [float("nan"), 0.5],
+        }
+    )
+    pq.write_table(table, source)
+    result = run_cli(*command, "--points", str(source), "--format", "jsonl")
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["at"]["x"] for r in records] == [1.0, 2.0]
+    assert all(k in r for r in records for k in results)
+    # The carried columns keep their Parquet types; NaN, which JSON lacks, as its text.
+    extra = records[0]["extra"]
+    assert extra["id"] == 7 and extra["ok"] is True and extra["tag"] == "a"
+    assert extra["ratio"] == "nan" and records[1]["extra"]["tag"] is None
+    assert records[1]["extra"]["ratio"] == 0.5
 
 
 def test_parquet_refusals(tmp_path):

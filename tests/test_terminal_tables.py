@@ -92,6 +92,33 @@ def test_a_failed_row_says_its_error_in_the_table(tmp_path):
     assert "error: log(-1) is undefined" in lines[3]
 
 
+@pytest.mark.parametrize(
+    ("command", "columns"),
+    [(["grad"], 50), (["grad"], 64), (["uncertainty", "--at", "x=1±0.1,y=1±0.1"], 72)],
+)
+def test_a_points_table_fits_the_terminal_and_its_errors_keep_the_border(
+    tmp_path, command, columns
+):
+    path = tmp_path / "points.csv"
+    path.write_text(
+        "x,y,label\n1,2,first point here\n0,1,second\n3,4,third one with a long label\n"
+    )
+    name, *rest = command
+    code, shown = run_on_terminal(
+        name, "log(x)*y + sin(x*y)", "--points", str(path), *rest, "--format", "table",
+        "--color", "always", env={"COLUMNS": str(columns)},
+    )  # fmt: skip
+    assert code == 1
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", shown.decode()).replace("\r\n", "\n")
+    table = [line for line in plain.splitlines() if line[:1] in "╭│├╰"]
+    assert table and max(len(line) for line in table) <= columns
+    # Every line of the box, the error's lines too, ends at the same column.
+    assert {len(line) for line in table} == {len(table[0])}
+    assert "error: log(0) is undefined" in " ".join(line for line in table)
+    for label in ("first point here", "third one with a long label"):
+        assert label.split()[-1] in plain  # wrapped, not cut
+
+
 def test_the_one_point_tables_are_fitted_too():
     long = "a_rather_long_variable_name_indeed"
     lines = shown_at(40, "hessian", f"x*{long}*y", "--at", f"x=1.23456,{long}=2,y=3.5")

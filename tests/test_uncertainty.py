@@ -260,3 +260,20 @@ def test_a_flat_input_is_named_in_a_warning(expr):
     assert f"the slope of f in {', '.join(flat)} is 0 here" in result.stderr
     sloped = run_cli("uncertainty", "x**2", "--at", "x=1±0.5")
     assert "slope" not in sloped.stderr
+
+
+def test_a_points_error_record_says_its_point_and_sigmas_apart(tmp_path):
+    result = run_cli(
+        "uncertainty", "log(x)", "--points", "-", "--format", "jsonl",
+        input="x,x_sigma\n1,0.1\n0,0.2\n",
+    )  # fmt: skip
+    assert result.returncode == 1
+    failed = json.loads(result.stdout.splitlines()[1])
+    assert failed["at"] == {"x": 0.0} and failed["sigmas"] == {"x": 0.2}
+    assert "log(0) is undefined" in failed["error"]
+
+
+def test_a_variable_named_like_a_sigma_column_is_refused_with_points():
+    result = run_cli("uncertainty", "x + x_sigma", "--points", "-", input="x,x_sigma\n1,0.1\n")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert "the column x_sigma is the uncertainty of x" in result.stderr

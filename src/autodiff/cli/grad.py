@@ -44,7 +44,7 @@ from .common import (
     unused_names,
 )
 from .output import Target, announce, opened, output_target
-from .streams import Failures, Progress, open_points, stdin_text
+from .streams import Failures, Progress, point_reader, stdin_text
 
 FORMATS = ("table", "plain", "json", "jsonl", "csv", "tsv", "parquet")
 # What -o FILE writes when --format is not given, by its extension.
@@ -307,26 +307,13 @@ def _points(
 ) -> int:
     """One record per point of the stream, evaluated a chunk at a time as arrays,
     written to stdout or to ``target`` (-o)."""
-    from ..features import points
+    from ..features.points import gradient as chunk_gradient
 
-    kind = points.format_for("" if source == "-" else source, requested)
     with contextlib.ExitStack() as stack:
-        reader: Any
-        stream: Any = None
-        if kind == "parquet":
-            from ..features.parquet import ParquetPoints
-
-            if source == "-":
-                raise UsageError("Parquet is read from a file, not stdin: give --points FILE")
-            texts = fmt != "parquet"
-            reader = ParquetPoints(source, expression.variables, defaults, texts)
-        else:
-            stream = stack.enter_context(stdin_text("-") if source == "-" else open_points(source))
-            name = "stdin" if source == "-" else f"--points {source}"
-            reader = points.PointReader(
-                stream, kind, expression.variables, defaults, max_line_length=max_line_length,
-                name=name,
-            )  # fmt: skip
+        reader = point_reader(
+            stack, source, requested, expression.variables, defaults, max_line_length,
+            texts=fmt != "parquet",
+        )  # fmt: skip
         partials = list(dict.fromkeys(wrt)) if wrt else list(expression.variables)
         sink = stack.enter_context(opened(target)) if target is not None else None
         writer: Any
@@ -349,11 +336,11 @@ def _points(
                 title=title(expression.text, dict(defaults), "stdin" if source == "-" else source),
             )
         json_like = fmt in ("json", "jsonl")
-        progress = Progress(source, stream)
+        progress = Progress(source, getattr(reader, "stream", None))
         failures = Failures(progress)
         records = 0
         for chunk in reader:
-            result = points.gradient(expression, chunk, threads)
+            result = chunk_gradient(expression, chunk, threads)
             errors = {
                 i: failures.report(chunk.lines[i], e) for i, e in sorted(result.errors.items())
             }

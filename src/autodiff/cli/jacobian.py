@@ -9,6 +9,7 @@ exits at the end with the worst failure's code.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Annotated
@@ -40,7 +41,7 @@ from .common import (
     read_program,
     stdout_is_terminal,
 )
-from .streams import Failures, open_points, stdin_text
+from .streams import Failures, point_reader
 
 FORMATS = ("table", "plain", "json", "jsonl", "csv", "tsv")
 
@@ -164,17 +165,13 @@ def _points(
     threads: int | None = None,
 ) -> int:
     """One record per point of the stream; each output's program runs on a chunk as arrays."""
-    from ..features import points
     from ..features.jacobian import chunk_jacobian
 
-    kind = points.format_for("" if source == "-" else source, requested)
     texts = expression.output_texts()
     parts = [expression.output(k) for k in range(len(expression.outputs))]
-    stream = stdin_text("--points -") if source == "-" else open_points(source)
-    with stream:
-        name = "stdin" if source == "-" else f"--points {source}"
-        reader = points.PointReader(
-            stream, kind, expression.variables, defaults, max_line_length=max_line_length, name=name
+    with contextlib.ExitStack() as stack:
+        reader = point_reader(
+            stack, source, requested, expression.variables, defaults, max_line_length
         )
         writer = formats.jacobian_writer(
             fmt,

@@ -106,6 +106,34 @@ class PointRecord(NamedTuple):
     error: AutodiffError | None
 
 
+def point_reader(
+    stack: contextlib.ExitStack[Any],
+    source: str,
+    requested: str | None,
+    variables: Sequence[str],
+    defaults: Mapping[str, float],
+    max_line_length: int,
+    texts: bool = True,
+) -> Any:
+    """The reader of ``--points SOURCE``: its ``columns`` and, iterated, its
+    chunks of points; text from ``stack``'s stream, or Parquet from the file.
+    ``texts``: also each record's columns as text (Parquet only reads them on demand)."""
+    from ..features import points
+
+    kind = points.format_for("" if source == "-" else source, requested)
+    if kind == "parquet":
+        from ..features.parquet import ParquetPoints
+
+        if source == "-":
+            raise UsageError("Parquet is read from a file, not stdin: give --points FILE")
+        return ParquetPoints(source, variables, defaults, texts)
+    stream = stack.enter_context(stdin_text("--points -") if source == "-" else open_points(source))
+    name = "stdin" if source == "-" else f"--points {source}"
+    return points.PointReader(
+        stream, kind, variables, defaults, max_line_length=max_line_length, name=name
+    )
+
+
 @contextlib.contextmanager
 def point_records(
     source: str,
@@ -118,16 +146,9 @@ def point_records(
     """The columns of ``--points SOURCE`` and its records one by one, for commands
     that work a point at a time (taylor, uncertainty). ``names``: more columns to
     read as numbers beside the variables (``x_sigma``)."""
-    from ..features import points
-
-    kind = points.format_for("" if source == "-" else source, requested)
-    stream = stdin_text("--points -") if source == "-" else open_points(source)
     wanted = [*variables, *(n for n in names if n not in variables)]
-    with stream:
-        name = "stdin" if source == "-" else f"--points {source}"
-        reader = points.PointReader(
-            stream, kind, wanted, defaults, max_line_length=max_line_length, name=name
-        )
+    with contextlib.ExitStack() as stack:
+        reader = point_reader(stack, source, requested, wanted, defaults, max_line_length)
 
         def records() -> Iterator[PointRecord]:
             for chunk in reader:

@@ -175,6 +175,12 @@ def _points(
 
     variables = list(expression.variables)
     sigma_columns = {f"{n}_sigma": n for n in variables}
+    for column, name in sigma_columns.items():
+        if column in variables:  # the column would be read twice, as two things
+            raise UsageError(
+                f"with --points, the column {column} is the uncertainty of {name}, but the"
+                f" expression also has a variable {column}: rename the variable"
+            )
     # A NAME_sigma column absent, or a field left empty: the --at uncertainty, else exact.
     known = {**defaults, **{f"{n}_sigma": sigmas.get(n, 0.0) for n in variables}}
     results = result_names(variables, monte_carlo is not None)
@@ -212,6 +218,10 @@ def _points(
                     continue
             assert error is not None
             message = failures.report(record.line, error)
-            writer.write(record.fields, None, {"at": record.point}, extra, message)
+            shown: dict[str, object] = {}
+            if record.point is not None:
+                shown["at"] = {n: record.point[n] for n in variables}
+                shown["sigmas"] = {n: record.point[c] for c, n in sigma_columns.items()}
+            writer.write(record.fields, None, shown, extra, message)
         writer.close()
     return failures.code

@@ -61,7 +61,22 @@ class PointChunk:
         if self.objects is not None:
             return [{k: v for k, v in o.items() if k not in variables} for o in self.objects]
         keep = [(j, c) for j, c in enumerate(self.columns) if c not in variables]
+        if self.arrow is not None:  # Parquet: numbers stay numbers, true stays true
+            typed = [(j, c, self.arrow.column(j).to_pylist()) for j, c in keep]
+            return [
+                {c: _as_json(values[i], row[j]) for j, c, values in typed}
+                for i, row in enumerate(self.fields)
+            ]
         return [{c: row[j] for j, c in keep} for row in self.fields]
+
+
+def _as_json(value: Any, text: str) -> Any:
+    """A Parquet cell as JSON has it; one JSON has no type for (a date, NaN) as its text."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    return text
 
 
 @dataclass
@@ -117,6 +132,7 @@ class PointReader:
         max_line_length: int = MAX_LINE_LENGTH,
         name: str = "the points",
     ) -> None:
+        self.stream = stream  # for the progress line: how far into the file
         self.lines = bounded_lines(stream, max_line_length, name)
         self.fmt = fmt
         self.variables = tuple(variables)

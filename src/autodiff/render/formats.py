@@ -538,13 +538,15 @@ class TableWriter(StreamWriter):
         title: str | None = None,
     ) -> None:
         from ..core.safe_text import visible
-        from .grid import StreamTable
+        from .grid import StreamTable, terminal_width
 
         super().__init__(out, columns, partials)
         self.precision = precision
         header = [*map(visible, columns), "f", *(f"∂f/∂{visible(n)}" for n in partials)]
         right = [False] * len(columns) + [True] * (1 + len(partials))
-        self.table = StreamTable(out, header, right, colour, colour, precision + 7, rows)
+        self.table = StreamTable(
+            out, header, right, colour, colour, precision + 7, rows, terminal_width(out)
+        )
         if title is not None:
             out.write((f"\x1b[1m{title}\x1b[0m" if colour else title) + "\n")
 
@@ -841,7 +843,7 @@ class JacobianTableWriter(JacobianWriter):
         title: str | None = None,
     ) -> None:
         from ..core.safe_text import visible
-        from .grid import StreamTable
+        from .grid import StreamTable, terminal_width
 
         super().__init__(out, columns, expr, outputs, variables)
         self.precision = precision
@@ -852,7 +854,9 @@ class JacobianTableWriter(JacobianWriter):
         ]
         header = [*map(visible, columns), *numbers]
         right = [False] * len(columns) + [True] * len(numbers)
-        self.table = StreamTable(out, header, right, colour, colour, precision + 7, rows)
+        self.table = StreamTable(
+            out, header, right, colour, colour, precision + 7, rows, terminal_width(out)
+        )
         if title is not None:
             out.write((f"\x1b[1m{title}\x1b[0m" if colour else title) + "\n")
 

@@ -14,6 +14,7 @@ columns. A number column is never wrapped, shrunk or cut, at any width.
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Sequence
 from typing import TextIO
 
@@ -202,26 +203,7 @@ def _draw(
     bold_first: bool,
 ) -> str:
     def lines(row: Sequence[str], bold: bool) -> list[str]:
-        cells = [
-            [row[i]] if right[i] or cell_len(row[i]) <= widths[i] else wrap(row[i], widths[i])
-            for i in columns
-        ]
-        height = max(len(c) for c in cells)
-        out = []
-        for k in range(height):
-            parts = []
-            for n, (i, cell) in enumerate(zip(columns, cells, strict=True)):
-                text = cell[k] if k < len(cell) else ""
-                gap = " " * (widths[i] - cell_len(text))
-                part = f" {gap}{text} " if right[i] else f" {text}{gap} "
-                code = getattr(row[i], "code", None) if text else None
-                if code is not None:
-                    part = part.replace(text, f"\x1b[{code}m{text}{_RESET}", 1)
-                elif text and (bold or (bold_first and n == 0)):
-                    part = part.replace(text, f"{_BOLD}{text}{_RESET}", 1)
-                parts.append(part)
-            out.append(parts)
-        return ["│".join(p) if boxed else "".join(p) for p in out]
+        return _row_lines(row, columns, widths, right, boxed, bold, bold_first)
 
     head = lines(header, bold_header) if header is not None else []
     body = [line for row in rows for line in lines(row, False)]
@@ -236,6 +218,46 @@ def _draw(
         top += [f"│{line}│" for line in head] + [rule("├", "┼", "┤")]
     drawn = [*top, *(f"│{line}│" for line in body), rule("╰", "┴", "╯")]
     return "".join(line + "\n" for line in drawn)
+
+
+def _row_lines(
+    row: Sequence[str],
+    columns: Sequence[int],
+    widths: Sequence[int],
+    right: Sequence[bool],
+    boxed: bool,
+    bold: bool,
+    bold_first: bool,
+) -> list[str]:
+    """One row's printed lines (text cells wrapped to their widths), without the outer border."""
+    cells = [
+        [row[i]] if right[i] or cell_len(row[i]) <= widths[i] else wrap(row[i], widths[i])
+        for i in columns
+    ]
+    height = max((len(c) for c in cells), default=1)
+    out = []
+    for k in range(height):
+        parts = []
+        for n, (i, cell) in enumerate(zip(columns, cells, strict=True)):
+            text = cell[k] if k < len(cell) else ""
+            gap = " " * (widths[i] - cell_len(text))
+            part = f" {gap}{text} " if right[i] else f" {text}{gap} "
+            code = getattr(row[i], "code", None) if text else None
+            if code is not None:
+                part = part.replace(text, f"\x1b[{code}m{text}{_RESET}", 1)
+            elif text and (bold or (bold_first and n == 0)):
+                part = part.replace(text, f"{_BOLD}{text}{_RESET}", 1)
+            parts.append(part)
+        out.append(parts)
+    return ["│".join(p) if boxed else "".join(p) for p in out]
+
+
+def terminal_width(out: TextIO) -> int | None:
+    """The width of the terminal ``out`` is (COLUMNS first, as everywhere); None for a pipe."""
+    try:
+        return shutil.get_terminal_size().columns if out.isatty() else None
+    except (AttributeError, ValueError):  # a closed or stand-in stream
+        return None
 
 
 class StreamTable:
@@ -257,6 +279,7 @@ class StreamTable:
         bold_header: bool,
         number_width: int,
         rows: int = 1000,
+        width: int | None = None,
     ) -> None:
         self.out = out
         self.header = list(header)
@@ -265,6 +288,7 @@ class StreamTable:
         self.bold_header = bold_header
         self.number_width = number_width
         self.limit = rows
+        self.width = width
         self.held: list[tuple[list[str], str | None]] = []
         self.widths: list[int] | None = None
 
@@ -286,12 +310,21 @@ class StreamTable:
             self.out.write(self._rule("╰", "┴", "╯") + "\n")
 
     def _start(self, fixed: bool) -> None:
-        widths = _natural_widths(self.header, [cells for cells, _ in self.held], len(self.right))
+        rows = [cells for cells, _ in self.held]
+        widths = _natural_widths(self.header, rows, len(self.right))
         if fixed:
             numbers = zip(widths, self.right, strict=True)
             widths = [max(w, self.number_width) if r else w for w, r in numbers]
-        self.widths = widths
         columns = list(range(len(widths)))
+        if self.width is not None:
+            # One table, never split (rows keep coming): the text columns give
+            # up room to the numbers and wrap; past that the table is wider.
+            least = [
+                w if r else min(w, _longest_piece(self.header, rows, i))
+                for i, (w, r) in enumerate(zip(widths, self.right, strict=True))
+            ]
+            widths = _share(columns, widths, least, self.right, self.width, self.boxed)
+        self.widths = widths
         boxed, bold = self.boxed, self.bold_header
         head = _draw(self.header, [], self.right, columns, widths, boxed, bold, False)
         lines = head.splitlines()
@@ -304,19 +337,18 @@ class StreamTable:
     def _line(self, cells: list[str], error: str | None) -> None:
         assert self.widths is not None
         widths, right = self.widths, self.right
-        parts = []
-        for i, cell in enumerate(cells):
-            if error is not None and right[i]:
-                break
-            gap = " " * max(widths[i] - cell_len(cell), 0)
-            parts.append(f" {gap}{cell} " if right[i] else f" {cell}{gap} ")
         if error is not None:
-            span = [i for i in range(len(widths)) if right[i]]
-            room = sum(widths[i] + 2 for i in span) + (len(span) - 1 if self.boxed else 0) - 2
+            # The message takes the number columns' place, wrapped to their room.
+            first = right.index(True) if True in right else len(right)
+            span = len(widths) - first
+            room = sum(w + 2 for w in widths[first:]) + (span - 1 if self.boxed else 0) - 2
             message = f"error: {error}"
-            parts.append(f" {message}{' ' * max(room - cell_len(message), 0)} ")
-        line = "│".join(parts)
-        self.out.write((f"│{line}│" if self.boxed else "".join(parts)) + "\n")
+            cells = [*cells[:first], message]
+            fitted = span and (self.boxed or self.width is not None)  # else a pipe's line runs on
+            widths = [*widths[:first], room if fitted else max(room, cell_len(message))]
+            right = [*right[:first], False]
+        lines = _row_lines(cells, range(len(cells)), widths, right, self.boxed, False, False)
+        self.out.write("".join((f"│{line}│" if self.boxed else line) + "\n" for line in lines))
 
     def _rule(self, left: str, middle: str, end: str) -> str:
         assert self.widths is not None

@@ -18,7 +18,7 @@ from ..core.errors import UsageError
 from ..core.safe_text import excerpt, visible
 from .delimited import rows_text
 from .formats import JsonLines
-from .grid import StreamTable
+from .grid import StreamTable, terminal_width
 from .terminal import rounded
 
 Result = float | str
@@ -59,7 +59,9 @@ class RecordWriter:
         elif fmt == "table":
             header = [*map(visible, self.columns), *self.results]
             right = [False] * len(self.columns) + list(numbers)
-            self.table = StreamTable(out, header, right, colour, colour, precision + 7)
+            self.table = StreamTable(
+                out, header, right, colour, colour, precision + 7, width=terminal_width(out)
+            )
             if title:
                 out.write((f"\x1b[1m{title}\x1b[0m" if colour else title) + "\n")
 
