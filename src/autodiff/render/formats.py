@@ -16,6 +16,7 @@ from ..core.errors import UsageError
 from ..core.safe_text import excerpt
 from . import terminal
 from .delimited import needs_quoting, rows_text
+from .numbers import float_texts, number_rows
 from .terminal import rounded
 
 if TYPE_CHECKING:  # grad's start-up loads this module: the features it renders load only with them
@@ -410,30 +411,38 @@ class DelimitedWriter(StreamWriter):
 
     def write(self, batch: Batch) -> None:
         size = len(batch)
+        if not size:
+            return
         errors = [""] * size
         for i, message in batch.errors.items():
             errors[i] = message
-        numbers = [_texts(batch.value, batch.errors)]
-        numbers += [_texts(batch.grad.get(n, [None] * size), batch.errors) for n in self.partials]
         d = self.delimiter
+        columns = [batch.value, *(batch.grad.get(n, [None] * size) for n in self.partials)]
+        numbers = number_rows(columns, d, list(batch.errors))
+        # Records read as whole unquoted lines (points.SplitRecords) are
+        # written back as they are, when the delimiter is the same: they hold
+        # no quote and no line end, so only the error messages may need quoting.
+        records = getattr(batch.fields, "records", None)
+        if getattr(batch.fields, "delimiter", None) != d:
+            records = None
         # Numbers never need quoting; text may. Checking one joined string is cheap.
-        text = "\0".join(map("\0".join, batch.fields)) + "\0".join(batch.errors.values())
+        text = "\0".join(batch.errors.values())
+        if records is None:
+            text += "\0" + "\0".join(map("\0".join, batch.fields))
         if needs_quoting(text, d):
-            tails = zip(*numbers, errors, strict=True)
+            tails = ([*row.split(d), e] for row, e in zip(numbers, errors, strict=True))
             rows = ([*f, *tail] for f, tail in zip(batch.fields, tails, strict=True))
             self.out.write(rows_text(rows, d))
-        elif size:
-            leading = map(d.join, batch.fields)
+        else:
+            leading = records if records is not None else map(d.join, batch.fields)
             self.out.write(
-                "\n".join(map(d.join, zip(leading, *numbers, errors, strict=True))) + "\n"
+                "\n".join(map(d.join, zip(leading, numbers, errors, strict=True))) + "\n"
             )
 
 
 def _texts(numbers: Sequence[float | None], errors: Mapping[int, str]) -> list[str]:
     """Each number as round-trip text; empty for None and for failed records."""
-    texts = list(map(repr, numbers))
-    if None in numbers:
-        texts = ["" if x is None else t for x, t in zip(numbers, texts, strict=True)]
+    texts = float_texts(numbers)
     for i in errors:
         texts[i] = ""
     return texts
