@@ -8,6 +8,7 @@ import math
 import random
 from fractions import Fraction
 
+import mpmath
 import pytest
 import sympy as sp
 
@@ -242,3 +243,30 @@ def test_errors(args, code, said):
     result = run_cli("taylor", *args)
     assert (result.returncode, result.stdout) == (code, ""), result.stderr
     assert said in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "at", "reference"),
+    [
+        ("log(x*3 - 0.3)", 0.1, lambda x: mpmath.log(x * 3 - mpmath.mpf(0.3))),
+        (
+            "(1e200*x)*(1e200*x)*1e-300",
+            1e-200,
+            lambda x: (x * mpmath.mpf(1e200)) ** 2 * mpmath.mpf(1e-300),
+        ),
+    ],
+)
+def test_where_only_the_exact_pass_fails_the_floats_stand(text, at, reference):
+    # The rational pass reads 0.1 as 1/10, where 3*x - 0.3 is 0 and the log
+    # has no value; the floats are not 0 there. Its failure costs the fractions only.
+    result = run_cli("taylor", text, "--at", f"x={at}", "--order", "2", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    with mpmath.workprec(400):  # the float point exactly, as the Decimal pass reads it
+        assert found["coefficients"][0] == float(reference(mpmath.mpf(at)))
+    assert found["coefficients"] == t.taylor(parse(text), {"x": at}, "x", 2).coefficients
+
+
+def test_a_negative_base_is_shown_in_parentheses():
+    result = run_cli("taylor", "(-2)**x", "--at", "x=1")
+    assert result.returncode == 1 and "(-2)**1 has no Taylor series" in result.stderr

@@ -14,7 +14,7 @@ from uncertainties import umath
 
 from autodiff import parse
 from autodiff.features.uncertainty import lab_rounding, monte_carlo, propagate
-from conftest import extended, run_cli
+from conftest import extended, run_cli, run_on_terminal
 
 # Each piece as autodiff's text and as a function of `uncertainties` numbers.
 UNARY = [
@@ -82,7 +82,8 @@ def test_qalcs_figure_and_the_lab_rounding():
     assert lab_rounding(found.value, found.sigma) == "1.68 ± 0.10"
     assert lab_rounding(9.8106521, 0.1096) == "9.81 ± 0.11"
     assert lab_rounding(123456.0, 1234.0) == "123500 ± 1200"
-    assert lab_rounding(1.2345e-9, 1.2e-11) == "(1.234 ± 0.012)e-09"
+    # The float 1.2345e-9 is 1.23450000000000001e-9: half-even on the exact value.
+    assert lab_rounding(1.2345e-9, 1.2e-11) == "(1.235 ± 0.012)e-09"
     assert lab_rounding(3.0, 0.0) == "3 ± 0"
 
 
@@ -277,3 +278,76 @@ def test_a_variable_named_like_a_sigma_column_is_refused_with_points():
     result = run_cli("uncertainty", "x + x_sigma", "--points", "-", input="x,x_sigma\n1,0.1\n")
     assert (result.returncode, result.stdout) == (2, "")
     assert "the column x_sigma is the uncertainty of x" in result.stderr
+
+
+@pytest.mark.parametrize("at", ["x=0±1e200", "x=1e308±1e300", "x=0±1e-200"])
+def test_monte_carlo_keeps_its_figures_in_range(at):
+    result = run_cli("uncertainty", "x", "--at", at, "--monte-carlo", "1000", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "RuntimeWarning" not in result.stderr
+    found = json.loads(result.stdout)
+    mc = found["monte_carlo"]
+    assert math.isfinite(mc["mean"]) and mc["sigma"] == pytest.approx(found["sigma"], rel=0.1)
+
+
+def test_monte_carlo_warns_for_chance_only_beyond_the_sampling_error():
+    # A linear formula: the samples differ from the linear figures by chance alone.
+    calls = [
+        run_cli("uncertainty", "x", "--at", "x=1±0.1", "--monte-carlo", str(n), "--seed", str(s))
+        for n, s in [(100, 0), (100, 1), (100, 2), (5, 3), (2, 4)]
+    ]
+    assert all(c.returncode == 0 and "warning" not in c.stderr for c in calls)
+    flat = run_cli("uncertainty", "x**2", "--at", "x=0±0.1", "--monte-carlo", "1000")
+    assert "Monte Carlo gives" in flat.stderr  # linear sigma 0, the samples spread
+
+
+@pytest.mark.parametrize(
+    ("value", "sigma", "shown"),
+    [
+        (1.0, 5e-324, "1.0 ± 4.9e-324"),
+        (1e-320, 5e-324, "(9.9999 ± 0.0049)e-321"),
+        (0.1, 0.0, "0.1 ± 0"),
+        (6.0, 0.0, "6 ± 0"),
+        (9.810652192067229, 0.10962088956423055, "9.81 ± 0.11"),
+        (1.68, 0.0996, "1.68 ± 0.10"),
+        (2.675, 0.005, "2.6750 ± 0.0050"),
+        (1.2345e-7, 1.2e-9, "(1.235 ± 0.012)e-07"),
+    ],
+)
+def test_lab_rounding_at_the_edges_of_the_float_range(value, sigma, shown):
+    assert lab_rounding(value, sigma) == shown
+
+
+def test_a_subnormal_sigma_in_the_table():
+    result = run_cli("uncertainty", "x", "--at", "x=1±5e-324", "--format", "table")
+    assert result.returncode == 0, result.stderr
+    assert "f = 1.0 ± 4.9e-324" in result.stdout
+
+
+def test_a_variable_named_like_an_output_column_is_refused_in_csv():
+    result = run_cli("uncertainty", "x*d_x", "--at", "x=1±0.1,d_x=2", "--format", "csv")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert "would name 'd_x' twice" in result.stderr
+    taylor = run_cli(
+        "taylor", "c0*y", "--at", "c0=1,y=2", "--wrt", "y", "--order", "1", "--format", "csv"
+    )
+    assert taylor.returncode == 2 and "would name 'c0' twice" in taylor.stderr
+
+
+def test_points_honour_strict_and_escape_the_file_name(tmp_path):
+    path = tmp_path / "m.csv"
+    path.write_text("x\n1\n")
+    strict = run_cli("uncertainty", "x", "--points", str(path), "--at", "z=5", "--strict")
+    assert strict.returncode == 2 and "--at gives z" in strict.stderr
+    odd = tmp_path / "a\x1b[31mred.csv"
+    odd.write_text("x,x_sigma\n1,0.1\n")
+    code, shown = run_on_terminal("uncertainty", "x", "--points", str(odd), "--format", "table")
+    assert code == 0 and b"\x1b[31m" not in shown and b"\\x1b[31m" in shown
+
+
+def test_plain_points_spell_out_control_bytes(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text('x,x_sigma,note\n1,0.1,"a\x1b]0;title\x07\nb"\n')
+    result = run_cli("uncertainty", "x", "--points", str(path), "--format", "plain")
+    assert result.returncode == 0
+    assert "\x1b" not in result.stdout and "note\ta\\x1b]0;title\\x07\\nb" in result.stdout

@@ -83,9 +83,7 @@ def taylor(
         raise UsageError("autodiff taylor reads one expression: give it as EXPR, or with --file -")
     if file == "-" and points == "-":
         raise UsageError("--file - and --points - cannot both read stdin")
-    expression = read_program(
-        expr, file, max_nodes, "taylor", point if points is None else None, strict=strict
-    )
+    expression = read_program(expr, file, max_nodes, "taylor", point, strict=strict)
     name = _variable(expression, wrt)
     if points is not None:
         if chosen == "latex":

@@ -96,9 +96,7 @@ def uncertainty(
         )
     if file == "-" and points == "-":
         raise UsageError("--file - and --points - cannot both read stdin")
-    expression = read_program(
-        expr, file, max_nodes, "uncertainty", point if points is None else None, strict=strict
-    )
+    expression = read_program(expr, file, max_nodes, "uncertainty", point, strict=strict)
     correlations = parse_correlations(correlation or [], expression.variables)
     if points is not None:
         code = _points(

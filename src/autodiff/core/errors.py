@@ -174,14 +174,7 @@ class EvaluationError(AutodiffError):
         cls, op: str, args: Sequence[float], reason: str, symbol: str = ""
     ) -> EvaluationError:
         """``log(-1) is undefined: ...``; an operator reads as written: ``1/0 ...``."""
-        shown = ", ".join(format_number(a) for a in args)
-        if symbol and len(args) == 2:
-            a, b = (format_number(x) for x in args)
-            if symbol == "**" and a.startswith("-"):
-                a = f"({a})"  # -2**1.5 would read as -(2**1.5)
-            message = f"{a}{symbol}{b} {reason}"
-        else:
-            message = f"{op}({shown}) {reason}"
+        message = f"{call_text(op, args, symbol)} {reason}"
         return cls(message, kind="value", op=op, arguments=args, reason=reason)
 
     @classmethod
@@ -216,6 +209,17 @@ def check_partials(partials: Mapping[str, float]) -> None:
     for name, partial in partials.items():
         if not math.isfinite(partial):
             raise EvaluationError.not_finite(f"d/d{name}")
+
+
+def call_text(op: str, args: Sequence[float], symbol: str = "") -> str:
+    """A primitive applied to numbers, as the language writes it: ``log(-1)``,
+    ``1/0``, ``(-2)**1.5`` (not -2**1.5, which reads as -(2**1.5))."""
+    if symbol and len(args) == 2:
+        a, b = (format_number(x) for x in args)
+        if symbol == "**" and a.startswith("-"):
+            a = f"({a})"
+        return f"{a}{symbol}{b}"
+    return f"{op}({', '.join(format_number(a) for a in args)})"
 
 
 def format_number(x: float) -> str:

@@ -8,6 +8,7 @@ it is in messages: row 1 is the first row of data.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -44,10 +45,11 @@ class ParquetPoints:
         chunk_size: int = CHUNK_SIZE,
     ) -> None:
         pa = pyarrow()
+        self.path = path
         try:
             self.file = pa.parquet.ParquetFile(path)
         except (OSError, pa.ArrowException) as error:
-            raise UsageError(f"cannot read {visible(path)}: {error}") from None
+            raise UsageError(f"cannot read {visible(path)}: {_one_line(error)}") from None
         self.schema = self.file.schema_arrow
         self.columns = tuple(self.schema.names)
         self.variables = tuple(variables)
@@ -70,7 +72,7 @@ class ParquetPoints:
 
         pa = pyarrow()
         row = 0
-        for batch in self.file.iter_batches(batch_size=self.chunk_size):
+        for batch in self._batches(pa):
             size = batch.num_rows
             errors: dict[int, Any] = {}
             values: dict[str, Any] = {}
@@ -78,7 +80,11 @@ class ParquetPoints:
                 if name not in self.columns:
                     values[name] = np.full(size, self.defaults[name])
                     continue
-                column = pa.compute.cast(batch.column(name), pa.float64())
+                column = batch.column(name)
+                # An integer past 2**53 is rounded to the nearest float, as float() does;
+                # Arrow's safe cast would refuse it.
+                safe = not pa.types.is_integer(column.type)
+                column = pa.compute.cast(column, pa.float64(), safe=safe)
                 numbers = column.to_numpy(zero_copy_only=False).astype(float, copy=True)
                 missing = np.flatnonzero(np.isnan(numbers) & ~_valid(column, size))
                 if name in self.defaults:
@@ -101,6 +107,19 @@ class ParquetPoints:
             chunk.arrow = batch
             yield chunk
 
+    def _batches(self, pa: Any) -> Iterator[Any]:
+        """The file's record batches; a page that fails to decode is the input's
+        fault (exit 2), not a failure to write the output."""
+        batches = self.file.iter_batches(batch_size=self.chunk_size)
+        while True:
+            try:
+                batch = next(batches)
+            except StopIteration:
+                return
+            except (OSError, pa.ArrowException) as error:
+                raise UsageError(f"cannot read {visible(self.path)}: {_one_line(error)}") from None
+            yield batch
+
 
 def _valid(column: Any, size: int) -> Any:
     import numpy as np
@@ -114,8 +133,25 @@ def _texts(batch: Any, pa: Any) -> list[Sequence[str]]:
     """Each record's columns as text: numbers as Arrow writes them, null as empty."""
     columns = []
     for column in batch.columns:
-        text = (
-            pa.compute.cast(column, pa.string()) if not pa.types.is_string(column.type) else column
-        )
-        columns.append(["" if v is None else v for v in text.to_pylist()])
+        try:
+            text = (
+                column if pa.types.is_string(column.type) else pa.compute.cast(column, pa.string())
+            )
+            columns.append(["" if v is None else v for v in text.to_pylist()])
+        except pa.ArrowException:  # a list, a struct, bytes that are not UTF-8
+            columns.append([_cell_text(v) for v in column.to_pylist()])
     return list(zip(*columns, strict=True)) if columns else [()] * batch.num_rows
+
+
+def _cell_text(value: Any) -> str:
+    """A cell Arrow cannot cast to text, as text: bytes decoded with
+    replacement characters, lists and structs as JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return json.dumps(value, default=str, ensure_ascii=False)
+
+
+def _one_line(error: Exception) -> str:
+    return " ".join(str(error).split())  # Arrow's messages run over several lines

@@ -27,7 +27,13 @@ try:
 except ImportError:  # pragma: no cover - a dependency; the csv module reads without it
     orjson = None  # type: ignore[assignment]
 
-from ..core.errors import AutodiffError, EvaluationError, MissingValueError, UsageError
+from ..core.errors import (
+    AutodiffError,
+    EvaluationError,
+    LimitError,
+    MissingValueError,
+    UsageError,
+)
 from ..core.expression import Expression
 from ..core.safe_text import excerpt
 from .lines import MAX_LINE_LENGTH, BlockLines, LongLine, RecordError
@@ -199,7 +205,10 @@ class PointReader:
         for text in self.lines:
             self.line += 1
             if isinstance(text, LongLine):
-                raise UsageError(f"line {self.line}: {text.error()}")
+                error = text.error()
+                if isinstance(error, LimitError):  # worded for the option that raises it
+                    raise LimitError(f"line {self.line}: {error.detail}", error.parameter)
+                raise UsageError(f"line {self.line}: {error}")
             if text.strip():
                 return text
         return None

@@ -49,10 +49,12 @@ from typing import Any
 
 from ..core import ops
 from ..core.errors import (
+    AutodiffError,
     EvaluationError,
     LimitError,
     UnknownVariableError,
     UsageError,
+    call_text,
     format_number,
 )
 from ..core.expression import Expression
@@ -416,9 +418,10 @@ def taylor(
         rational = {name: Fraction(format_number(v)) for name, v in at.items()}
         try:
             found = _propagate(expression, rational, wrt, order, _Field(exact=True), max_work)
-        except (ArithmeticError, ValueError, NotAnalyticError):
+        except (ArithmeticError, ValueError, AutodiffError):
             # Where rationals fail (digits past Python's limit, a 0 the floats do not
-            # reach), the polynomial keeps the floats the main pass found.
+            # reach: log(3*x - 0.3) at 0.1, a float overflow on the way), the
+            # polynomial keeps the floats the main pass found.
             found = []
         # A fraction of hundreds of digits is exact but not read: the float then.
         # So is one the floats disagree with: the rational pass reads 0.1 as 1/10,
@@ -568,10 +571,8 @@ def _literal(step: Step, field: _Field) -> Number:
 
 def _not_analytic(op: ops.Primitive, args: Sequence[Any]) -> NotAnalyticError:
     at = [float(a.c[0] if isinstance(a, Series) else a) for a in args]
-    shown = [format_number(x) for x in at]
-    call = f"{shown[0]}{op.symbol}{shown[1]}" if op.symbol else f"{op.name}({', '.join(shown)})"
     return NotAnalyticError(
-        f"{call} has no Taylor series: {op.name} is not analytic there"
+        f"{call_text(op.name, at, op.symbol)} has no Taylor series: {op.name} is not analytic there"
         " (a kink, a jump or an infinite slope)",
         kind="value",
         op=op.name,

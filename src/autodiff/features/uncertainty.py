@@ -17,9 +17,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal, localcontext
 from typing import Any
 
-from ..core.errors import EvaluationError, LimitError, UnknownVariableError, UsageError
+from ..core.errors import (
+    EvaluationError,
+    LimitError,
+    UnknownVariableError,
+    UsageError,
+    format_number,
+)
 from ..core.expression import Expression
 from .gradient import gradient_at
 
@@ -70,12 +77,18 @@ class Uncertainty:
 
     @property
     def disagrees(self) -> bool:
-        """The Monte Carlo figures differ from the linear ones by more than DISAGREEMENT."""
+        """The Monte Carlo figures differ from the linear ones by more than
+        DISAGREEMENT of sigma, beyond three standard errors of the sampling
+        (a sample of 100 has its standard deviation 7% off by chance alone)."""
         mc = self.monte_carlo
-        if mc is None or self.sigma == 0:
+        if mc is None:
             return False
+        if self.sigma == 0:  # flat to first order: any spread at all is the news
+            return mc.sigma > 0
+        count = mc.samples - mc.undefined
+        chance = 3 * mc.sigma / math.sqrt(max(count - 1, 1))  # SE of the mean is sigma/sqrt(n)
         off = max(abs(mc.sigma - self.sigma), abs(mc.mean - self.value))
-        return off > DISAGREEMENT * self.sigma
+        return off > DISAGREEMENT * self.sigma + chance
 
 
 def check_inputs(
@@ -176,7 +189,9 @@ def monte_carlo(
     names = list(result.sigmas)
     rng = np.random.default_rng(seed)
     factor = _cholesky(names, result.sigmas, result.correlations)
-    count, mean, m2, undefined = 0, 0.0, 0.0, 0
+    # The statistics are kept in units of the first finite sample's size, so
+    # that squares of 1e200 neither overflow nor those of 1e-200 vanish.
+    count, mean, m2, undefined, unit = 0, 0.0, 0.0, 0, 0.0
     done = 0
     while done < samples:
         size = min(SAMPLE_CHUNK, samples - done)
@@ -190,7 +205,10 @@ def monte_carlo(
         values = np.broadcast_to(values, (size,))
         finite = values[np.isfinite(values)]
         undefined += size - finite.size
+        if finite.size and not unit:
+            unit = float(np.abs(finite).max()) or 1.0
         if finite.size:  # Chan et al.: chunk statistics combined without cancellation
+            finite = finite / unit
             n_b, mean_b = finite.size, float(finite.mean())
             m2_b = float(((finite - mean_b) ** 2).sum())
             total = count + n_b
@@ -200,7 +218,12 @@ def monte_carlo(
             count = total
     if count < 2:
         raise EvaluationError.nowhere("the formula has no finite value at the Monte Carlo samples")
-    found = MonteCarlo(samples, seed, mean, math.sqrt(m2 / (count - 1)), undefined)
+    mean, spread = unit * mean, unit * math.sqrt(m2 / (count - 1))
+    if not (math.isfinite(mean) and math.isfinite(spread)):
+        raise EvaluationError.nowhere(
+            "the Monte Carlo mean or standard deviation is past the float range"
+        )
+    found = MonteCarlo(samples, seed, mean, spread, undefined)
     return Uncertainty(**{**result.__dict__, "monte_carlo": found})
 
 
@@ -239,20 +262,27 @@ def lab_rounding(value: float, sigma: float) -> str:
     """``9.81 ± 0.19``: sigma to two significant digits, the value to the same place.
 
     Very large or small magnitudes share one power of ten: ``(1.234 ± 0.012)e-07``.
+    Rounded in exact decimals (half to even, as round() does on floats), so a
+    subnormal sigma has its digits like any other.
     """
     if sigma == 0 or not math.isfinite(sigma):
-        return f"{value:.17g} ± 0"
-    place = math.floor(math.log10(sigma)) - 1
-    if round(sigma / 10.0**place) >= 100:  # 0.0996 rounds to 0.10: one place up
-        place += 1
-    scale = math.floor(math.log10(abs(value))) if value else place + 1
-    if -6 <= place <= 5 and scale < 15:
-        decimals = max(-place, 0)
-        v = round(value, -place)
-        s = round(sigma, -place)
-        return f"{v:.{decimals}f} ± {s:.{decimals}f}"
-    exponent = max(scale, place + 1)
-    digits = exponent - place
-    v = round(value / 10.0**exponent, digits)
-    s = round(sigma / 10.0**exponent, digits)
-    return f"({v:.{digits}f} ± {s:.{digits}f})e{exponent:+03d}"
+        return f"{format_number(value)} ± 0"
+    with localcontext() as context:
+        context.prec = 800  # more than any float's exact decimal digits
+        exact_sigma, exact_value = Decimal(sigma), Decimal(value)
+        place = exact_sigma.adjusted() - 1
+        if exact_sigma.quantize(Decimal(1).scaleb(place)).adjusted() > exact_sigma.adjusted():
+            place += 1  # 0.0996 rounds to 0.10: one place up
+        scale = exact_value.adjusted() if value else place + 1
+        if scale - place > 17:  # sigma below the float's own resolution of the value
+            return f"{value!r} ± {sigma:.2g}"
+        if -6 <= place <= 5 and scale < 15:
+            step = Decimal(1).scaleb(min(place, 0))
+            v = exact_value.quantize(Decimal(1).scaleb(place)).quantize(step)
+            s = exact_sigma.quantize(Decimal(1).scaleb(place)).quantize(step)
+            return f"{v:f} ± {s:f}"
+        exponent = max(scale, place + 1)
+        step = Decimal(1).scaleb(place - exponent)
+        v = exact_value.scaleb(-exponent).quantize(step)
+        s = exact_sigma.scaleb(-exponent).quantize(step)
+        return f"({v:f} ± {s:f})e{exponent:+03d}"

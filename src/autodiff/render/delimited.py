@@ -13,7 +13,24 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 
+from ..core.errors import UsageError
+from ..core.safe_text import excerpt
+
 _TSV_ESCAPES = str.maketrans({"\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def distinct_header(header: Sequence[str]) -> Sequence[str]:
+    """``header``, refused when it names a column twice (a variable ``d_x`` beside
+    the partial ``d_x``): such a file reads back wrong in every CSV tool."""
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
+            raise UsageError(
+                f"the CSV header would name '{excerpt(name)}' twice, a variable and an output"
+                " column; rename the variable, or write JSON"
+            )
+        seen.add(name)
+    return header
 
 
 def rows_text(rows: Iterable[Sequence[str]], delimiter: str) -> str:

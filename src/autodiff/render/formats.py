@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..core.errors import UsageError
-from ..core.safe_text import excerpt
+from ..core.safe_text import excerpt, visible
 from . import terminal
 from .delimited import needs_quoting, rows_text
 from .numbers import float_texts, number_rows
@@ -516,10 +516,12 @@ class PlainWriter(StreamWriter):
     def write(self, batch: Batch) -> None:
         blocks = []
         for i in range(len(batch)):
-            lines = [f"{c}\t{f}" for c, f in zip(batch.columns, batch.fields[i], strict=True)]
+            # One line per name: a field's tab, line break or escape byte is spelled out.
+            pairs = zip(batch.columns, batch.fields[i], strict=True)
+            lines = [f"{visible(c)}\t{visible(f)}" for c, f in pairs]
             message = batch.errors.get(i)
             if message is not None:
-                lines.append(f"error\t{message}")
+                lines.append(f"error\t{visible(message)}")
             else:
                 lines.append(f"value\t{batch.value[i]!r}")
                 for name, partials in batch.grad.items():
@@ -820,10 +822,11 @@ class JacobianPlainWriter(JacobianWriter):
     def write(self, batch: JacobianBatch) -> None:
         blocks = []
         for i in range(len(batch)):
-            lines = [f"{c}\t{f}" for c, f in zip(self.columns, batch.fields[i], strict=True)]
+            pairs = zip(self.columns, batch.fields[i], strict=True)
+            lines = [f"{visible(c)}\t{visible(f)}" for c, f in pairs]
             message = batch.errors.get(i)
             if message is not None:
-                lines.append(f"error\t{message}")
+                lines.append(f"error\t{visible(message)}")
             else:
                 lines.append(self.header)
                 for text, value, row in zip(self.outputs, batch.value, batch.jacobian, strict=True):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from ..features.uncertainty import Uncertainty
-from .delimited import rows_text
+from .delimited import distinct_header, rows_text
 
 
 def as_json(result: Uncertainty) -> dict[str, object]:
@@ -79,5 +79,7 @@ def render(result: Uncertainty, fmt: str) -> str:
         results = flat(result)
         header = [*result.at, *(f"{n}_sigma" for n in result.sigmas), *results]
         row = [*result.at.values(), *result.sigmas.values(), *results.values()]
-        return rows_text([header, [repr(x) for x in row]], "," if fmt == "csv" else "\t")
+        return rows_text(
+            [distinct_header(header), [repr(x) for x in row]], "," if fmt == "csv" else "\t"
+        )
     raise ValueError(f"no such format: {fmt}")

@@ -92,9 +92,11 @@ class RecordWriter:
             else:
                 self.table.add([*cells, *(self._rounded(flat[n]) for n in self.results)])
         else:  # plain
-            lines = [f"{c}\t{f}" for c, f in zip(self.columns, fields, strict=True)]
+            # One line per name: a field's tab, line break or escape byte is spelled out.
+            pairs = zip(self.columns, fields, strict=True)
+            lines = [f"{visible(c)}\t{visible(f)}" for c, f in pairs]
             if flat is None:
-                lines.append(f"error\t{error}")
+                lines.append(f"error\t{visible(error or '')}")
             else:
                 lines += [f"{n}\t{_text(flat[n])}" for n in self.results]
             self.out.write(("\n" if self.started else "") + "\n".join(lines) + "\n")

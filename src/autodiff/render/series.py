@@ -12,7 +12,7 @@ from fractions import Fraction
 
 from ..core.errors import format_number
 from ..features.taylor import TaylorSeries
-from .delimited import rows_text
+from .delimited import distinct_header, rows_text
 
 
 def polynomial(series: TaylorSeries) -> str:
@@ -82,7 +82,7 @@ def render(series: TaylorSeries, fmt: str) -> str:
         results = flat(series)
         header = [*series.at, *results]
         row = [*map(repr, series.at.values()), *map(_text, results.values())]
-        return rows_text([header, row], "," if fmt == "csv" else "\t")
+        return rows_text([distinct_header(header), row], "," if fmt == "csv" else "\t")
     raise ValueError(f"no such format: {fmt}")
 
 

@@ -235,7 +235,7 @@ def print_uncertainty_table(
         sys.stdout.write("\n")
         _line("uncertainty budget", colour)
         _table(rows, [False, True, True, True, True, True], colour, terminal, header=header)
-        if result.correlations:
+        if result.correlations and result.sigma > 0:
             rest = 1 - sum(c.share for c in result.budget)
             sys.stdout.write(f"correlations: {rest:.1%} of the variance\n")
     mc = result.monte_carlo

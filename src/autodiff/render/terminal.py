@@ -47,7 +47,7 @@ def title(
     its lines joined by ``; ``.
     """
     point = point_text(at or {}, sigmas)
-    where = ", ".join(filter(None, [f"each row of {rows}" if rows else "", point]))
+    where = ", ".join(filter(None, [f"each row of {visible(rows)}" if rows else "", point]))
     lines = [line.strip() for line in expr.strip().split("\n") if line.strip()]
     shown = "; ".join(line.rstrip(";") for line in lines) if len(lines) > 1 else expr
     text = shown if _DEFINES.search(shown) else f"f = {shown}"
