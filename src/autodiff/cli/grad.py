@@ -344,13 +344,16 @@ def _points(
             errors = {
                 i: failures.report(chunk.lines[i], e) for i, e in sorted(result.errors.items())
             }
+            # CSV and TSV write arrays as they are (render/numbers.py); the
+            # other writers read each number, as a float.
+            floats = _as_arrays if fmt in ("csv", "tsv") else _as_floats
             batch = formats.Batch(
                 reader.columns,
                 chunk.fields,
                 [expression.text] * len(chunk),
                 {n: chunk.values[n].tolist() for n in expression.variables} if json_like else {},
-                result.value.tolist(),
-                {n: result.grad[n].tolist() for n in partials},
+                floats(result.value),
+                {n: floats(result.grad[n]) for n in partials},
                 errors,
                 chunk.extras(expression.variables) if json_like else None,
                 chunk.arrow,
@@ -363,3 +366,11 @@ def _points(
     if target is not None:
         announce(target, f"{records:,} records, {fmt}")
     return failures.code
+
+
+def _as_arrays(numbers: Any) -> Any:
+    return numbers
+
+
+def _as_floats(numbers: Any) -> Any:
+    return numbers.tolist()

@@ -46,13 +46,15 @@ def bounded_lines(stream: TextIO, limit: int, name: str) -> Iterator[str | LongL
     A file that fails to read (``/proc/self/mem``) is a UsageError naming it.
     """
     try:
-        for text in iter(partial(stream.readline, limit + 1), ""):
-            if len(text) <= limit or text[-1] in "\r\n":
+        # limit + 2: a line of ``limit`` characters comes whole with its "\r\n".
+        for text in iter(partial(stream.readline, limit + 2), ""):
+            ended = text[-1] in "\r\n"
+            if len(text.rstrip("\r\n") if ended else text) <= limit:
                 yield text
                 continue
             yield LongLine(limit)  # before the skip: /dev/zero has no end to skip to
-            while (rest := stream.readline(2**16)) and rest[-1] not in "\r\n":
-                pass
+            while not ended and (rest := stream.readline(2**16)):
+                ended = rest[-1] in "\r\n"
     except OSError as error:
         raise UsageError(f"cannot read {name}: {error.strerror or error}") from None
 
@@ -102,8 +104,11 @@ class BlockLines:
     def _fill(self) -> None:
         try:
             block = self.stream.read(self.BLOCK)
-            if block[-1:] == "\r":  # a "\r\n" cut in two is one line end
-                block += self.stream.read(1)
+            while block[-1:] == "\r":  # a "\r\n" cut in two is one line end
+                more = self.stream.read(1)
+                block += more
+                if more != "\r":
+                    break
         except OSError as error:
             raise UsageError(f"cannot read {self.name}: {error.strerror or error}") from None
         if not block:
@@ -112,7 +117,8 @@ class BlockLines:
                 self.ready.append(self.partial)  # the last line, with no line end
             self.partial = ""
             return
-        lines: list[str | LongLine] = io.StringIO(self.partial + block, newline="").readlines()  # type: ignore[assignment]
+        text = self.partial + block
+        lines: list[str | LongLine] = io.StringIO(text, newline="").readlines()  # type: ignore[assignment]
         self.partial = ""
         last = lines[-1]
         if isinstance(last, str) and last[-1] not in "\r\n":
@@ -124,8 +130,9 @@ class BlockLines:
                 return
             lines.pop(0)  # the long line's end
             self.skipping = False
-        if lines and max(map(len, lines)) > self.limit:  # type: ignore[arg-type]
-            lines = [self._bounded(text) for text in lines]  # type: ignore[arg-type]
+        # A block no longer than the limit holds no line past it.
+        if len(text) > self.limit and lines and max(map(len, lines)) > self.limit:  # type: ignore[arg-type]
+            lines = [self._bounded(line) for line in lines]  # type: ignore[arg-type]
         self.ready.extend(lines)
         if len(self.partial) > self.limit:
             self.ready.append(LongLine(self.limit))

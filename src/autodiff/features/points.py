@@ -18,6 +18,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from operator import itemgetter
+from types import MappingProxyType
 from typing import Any, Literal, TextIO
 
 import numpy as np
@@ -50,6 +51,9 @@ MAX_JSON_DEPTH = 100
 # "auto" decides by the first line; Parquet is read by features/parquet.py.
 FORMATS = ("csv", "tsv", "jsonl", "json", "parquet")
 _DELIMITERS = {"csv": ",", "tsv": "\t"}
+
+
+_NO_EXTRAS: Mapping[str, Any] = MappingProxyType({})
 
 
 class SplitRecords(Sequence[Sequence[str]]):
@@ -90,11 +94,13 @@ class PointChunk:
     def __len__(self) -> int:
         return len(self.lines)
 
-    def extras(self, variables: Sequence[str]) -> list[dict[str, Any]]:
+    def extras(self, variables: Sequence[str]) -> list[Mapping[str, Any]]:
         """Each record's columns that are not variables, carried through to JSON."""
         if self.objects is not None:
             return [{k: v for k, v in o.items() if k not in variables} for o in self.objects]
         keep = [(j, c) for j, c in enumerate(self.columns) if c not in variables]
+        if not keep:  # one shared, read-only empty mapping: a million dicts cost 0.2 s
+            return [_NO_EXTRAS] * len(self.lines)
         if self.arrow is not None:  # Parquet: numbers stay numbers, true stays true
             typed = [(j, c, self.arrow.column(j).to_pylist()) for j, c in keep]
             return [

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from itertools import repeat
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..core.errors import UsageError
@@ -481,11 +482,46 @@ class JsonWriter(StreamWriter):
         self.json = JsonLines(out, lines)
 
     def write(self, batch: Batch) -> None:
-        self.json.write([json.dumps(record, allow_nan=False) for record in _json_records(batch)])
+        texts = _json_texts(batch)
+        if texts is None:
+            texts = [json.dumps(record, allow_nan=False) for record in _json_records(batch)]
+        self.json.write(texts)
 
     def close(self) -> None:
         self.json.close()
         super().close()
+
+
+def _json_texts(batch: Batch) -> list[str] | None:
+    """The records as json.dumps writes them, assembled column by column from
+    the numbers as text (render/numbers.py) rather than a dict and a dumps
+    call per record; None where a record carries columns (``extra``) or lacks
+    a number, which the general path writes, as it writes failed records."""
+    if (batch.extras is not None and any(batch.extras)) or not len(batch):
+        return None
+    size = len(batch)
+    numbers = [float_texts(v) for v in [*batch.at.values(), batch.value, *batch.grad.values()]]
+    for texts in numbers:
+        if "" in texts and not {i for i, t in enumerate(texts) if not t} <= batch.errors.keys():
+            return None
+    at, (value, *grad) = numbers[: len(batch.at)], numbers[len(batch.at) :]
+    first = batch.exprs[0]
+    if batch.exprs.count(first) == size:  # one expression at many points
+        pieces: list[Any] = [repeat(f'{{"expr": {json.dumps(first)}, "at": {{', size)]
+    else:
+        pieces = [[f'{{"expr": {json.dumps(e)}, "at": {{' for e in batch.exprs]]
+    for k, (name, texts) in enumerate(zip(batch.at, at, strict=True)):
+        pieces += [repeat(f"{', ' if k else ''}{json.dumps(name)}: ", size), texts]
+    pieces += [repeat('}, "value": ', size), value, repeat(', "grad": {', size)]
+    for k, (name, texts) in enumerate(zip(batch.grad, grad, strict=True)):
+        pieces += [repeat(f"{', ' if k else ''}{json.dumps(name)}: ", size), texts]
+    pieces.append(repeat("}}", size))
+    lines = list(map("".join, zip(*pieces, strict=False)))  # repeat() has no length
+    if batch.errors:
+        records = list(_json_records(batch))
+        for i in batch.errors:
+            lines[i] = json.dumps(records[i], allow_nan=False)
+    return lines
 
 
 def _json_records(batch: Batch) -> Iterator[dict[str, object]]:

@@ -1,0 +1,129 @@
+"""The C paths of a stream (issue 17, goal 3) against the careful paths they
+stand in for: block-read lines against readline, orjson's numbers against
+repr, a plain CSV chunk against the csv module's reading, and JSON records
+assembled from texts against json.dumps. Each pair must agree exactly."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import random
+import re
+
+import numpy as np
+import pytest
+
+from autodiff.features import points
+from autodiff.features.lines import BlockLines, LongLine, bounded_lines
+from autodiff.render import formats
+from autodiff.render.numbers import float_texts, number_rows
+from conftest import extended
+
+PIECES = ["a", "bc", "12345", "\n", "\r", "\r\n", "\n\n", "xxxxxxxxxxxx", "é", ","]
+
+
+def shapes(lines):
+    return [("long", x.limit) if isinstance(x, LongLine) else x for x in lines]
+
+
+def reference_lines(text: str, limit: int) -> list[object]:
+    """Lines as readline splits them with newline="" (\n, \r\n, \r), each kept
+    with its end; one whose text past its end is longer than ``limit`` is long."""
+    lines = re.findall(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$", text)
+    return [("long", limit) if len(x.rstrip("\r\n")) > limit else x for x in lines]
+
+
+@pytest.mark.parametrize("seed", extended(list(range(60)), keep=20))
+def test_block_lines_split_as_readline_does(seed):
+    rng = random.Random(seed)
+    text = "".join(rng.choice(PIECES) for _ in range(rng.randrange(0, 80)))
+    limit = rng.choice([3, 5, 8, 1000])
+    want = reference_lines(text, limit)
+    # readline's own: a line of limit + 1 characters and "\r\n" is cut at the "\r",
+    # which leaves an extra blank line after the long one (blank lines are skipped).
+    one_by_one = shapes(bounded_lines(io.StringIO(text, newline=""), limit, "t"))
+    assert [x for x in one_by_one if x != "\n"] == [x for x in want if x != "\n"]
+
+    class Small(BlockLines):
+        BLOCK = rng.choice([1, 2, 3, 7, 64])
+
+    reader = Small(io.StringIO(text, newline=""), limit, "t")
+    got: list[object] = []
+    while batch := reader.take(rng.choice([1, 2, 5])):
+        got += batch
+    assert shapes(got) == want, repr(text)
+
+
+def random_floats(rng: np.random.Generator, size: int) -> np.ndarray:
+    bits = rng.integers(0, 2**64, size, dtype=np.uint64).view(np.float64)
+    decades = rng.standard_normal(size) * 10.0 ** rng.integers(-12, 20, size)
+    mixed = np.where(rng.random(size) < 0.5, bits, decades)
+    mixed[:: max(size // 50, 1)] = 1.5e-5  # orjson's positional spelling
+    return np.where(np.isfinite(mixed), mixed, -0.0)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_floats_are_written_as_repr_writes_them(seed):
+    rng = np.random.default_rng(seed)
+    values = random_floats(rng, 20_000)
+    assert float_texts(values) == [repr(v) for v in values.tolist()]
+    with_gaps = [*values[:50].tolist(), None, math.nan, math.inf]
+    assert float_texts(with_gaps) == [*(repr(v) for v in values[:50].tolist()), "", "", ""]
+    columns = [random_floats(rng, 5_000) for _ in range(3)]
+    want = [",".join(map(repr, row)) for row in zip(*(c.tolist() for c in columns), strict=True)]
+    assert number_rows(columns, ",") == want
+    failed = [0, 7, 4999]
+    rows = number_rows(columns, "\t", failed)
+    assert all(rows[i] == "\t\t" for i in failed) and rows[1] == want[1].replace(",", "\t")
+
+
+NUMBERS = ["1", "-0", "0", "2.5", "1e5", "-3E-7", ".5", "5.", "+1", " 2", "1_0", "٣", "nan", "inf"]
+NUMBERS += ["", "true", "null", "0x1", "1e999", "12345678901234567890123", "[1]", "1 2"]
+TEXTS = ["a", "", " b ", "x y", "é", "[1]"]
+
+
+def chunks_both_ways(text: str, variables, defaults):
+    def read(fast: bool):
+        reader = points.PointReader(io.StringIO(text, newline=""), "csv", variables, defaults)
+        if not fast:
+            reader._unquoted = lambda *args: None  # the csv module's path, always
+        return list(reader)
+
+    return read(True), read(False)
+
+
+@pytest.mark.parametrize("seed", extended(list(range(40)), keep=12))
+def test_a_plain_chunk_reads_as_the_csv_module_reads_it(seed):
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(rng.randrange(1, 30)):
+        pick = NUMBERS if rng.random() < 0.2 else NUMBERS[:6]
+        rows.append([rng.choice(pick), rng.choice(pick), rng.choice(TEXTS)])
+    text = "x,y,note\n" + "\n".join(",".join(r) for r in rows) + rng.choice(["", "\n"])
+    fast, slow = chunks_both_ways(text, ["x", "y"], {"y": 7.0} if seed % 2 else {})
+    assert len(fast) == len(slow)
+    for a, b in zip(fast, slow, strict=True):
+        assert a.lines == b.lines and [list(f) for f in a.fields] == [list(f) for f in b.fields]
+        assert {i: str(e) for i, e in a.errors.items()} == {i: str(e) for i, e in b.errors.items()}
+        for name in ("x", "y"):
+            assert a.values[name].tobytes() == b.values[name].tobytes(), (name, text)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_json_records_assembled_from_texts_equal_json_dumps(seed):
+    rng = np.random.default_rng(seed)
+    size = int(rng.integers(1, 40))
+    x, value, grad = (random_floats(rng, size).tolist() for _ in range(3))
+    errors = {int(i): f"error {i}" for i in rng.integers(0, size, int(rng.integers(0, 3)))}
+    for i in errors:
+        value[i] = None
+    batch = formats.Batch(
+        ["x"], [[repr(v)] for v in x], ["sin(x)"] * size, {"x": x}, value, {"x": grad}, errors
+    )
+    texts = formats._json_texts(batch)
+    assert texts == [json.dumps(r, allow_nan=False) for r in formats._json_records(batch)]
+    value[0] = None  # a number missing outside a failed record: the general path
+    assert formats._json_texts(formats.Batch(
+        ["x"], [[""]] * size, ["x"] * size, {"x": x}, value, {"x": grad}, {}
+    )) is None  # fmt: skip
