@@ -55,6 +55,24 @@ BASELINE = textwrap.dedent(
     """
 )
 
+# The same job written as JSON Lines, one json.dumps per record, in the
+# shape `autodiff grad --format jsonl` writes.
+BASELINE_JSONL = textwrap.dedent(
+    """
+    import csv, json, math, sys
+    reader = csv.reader(sys.stdin)
+    next(reader)
+    write = sys.stdout.write
+    expr = "sin(x)*exp(-y/2) + x**2*y"
+    for xs, ys in reader:
+        x, y = float(xs), float(ys)
+        s, e = math.sin(x), math.exp(-y / 2)
+        grad = {"x": math.cos(x) * e + 2 * x * y, "y": -s * e / 2 + x * x}
+        record = {"expr": expr, "at": {"x": x, "y": y}, "value": s * e + x * x * y, "grad": grad}
+        write(json.dumps(record) + "\\n")
+    """
+)
+
 GENERATOR = textwrap.dedent(
     """
     import sys
@@ -133,16 +151,17 @@ def timed(cmd: list[str], stdin: Path | None = None) -> tuple[float, float]:
     return time.perf_counter() - start, usage.ru_utime + usage.ru_stime
 
 
-def command_line(sizes: list[int], repeat: int, folder: Path) -> list[list[str]]:
-    baseline = folder / "baseline.py"
-    baseline.write_text(BASELINE)
+def command_line(sizes: list[int], repeat: int, folder: Path, fmt: str) -> list[list[str]]:
+    baseline = folder / f"baseline-{fmt}.py"
+    baseline.write_text(BASELINE if fmt == "csv" else BASELINE_JSONL)
     table = []
     for n in sizes:
         points = folder / f"points-{n}.csv"
-        with points.open("w") as f:
-            subprocess.run([sys.executable, "-c", GENERATOR, str(n)], stdout=f, check=True)
+        if not points.exists():
+            with points.open("w") as f:
+                subprocess.run([sys.executable, "-c", GENERATOR, str(n)], stdout=f, check=True)
         ours_cmd = [sys.executable, "-m", "autodiff", "grad", F, "--points", str(points)]
-        ours_cmd += ["--format", "csv"]
+        ours_cmd += ["--format", fmt]
         ours, theirs = [], []
         for _ in range(repeat):  # interleaved, so that both see the same load
             ours.append(timed(ours_cmd))
@@ -153,9 +172,9 @@ def command_line(sizes: list[int], repeat: int, folder: Path) -> list[list[str]]
             [
                 f"{n:.0e}",
                 f"{wall:.2f} s ({cpu:.2f} s)",
-                rate(n, wall),
+                f"{wall / n * 1e6:.2f} µs",
                 f"{wall_b:.2f} s ({cpu_b:.2f} s)",
-                rate(n, wall_b),
+                f"{wall_b / n * 1e6:.2f} µs",
                 f"{wall_b / wall:.2f}x ({cpu_b / cpu:.2f}x)",
             ]
         )
@@ -246,10 +265,14 @@ def main() -> None:
     print("Library, arrays (value and both partials; CPU time, best of --repeat):\n")
     header = ["points", "autodiff arrays", "SymPy lambdify + numpy", "ratio", "Value loop", "gain"]
     print(markdown(header, library(sizes, args.repeat, int(args.loop_max))) + "\n")
-    print("Command line, CSV in and CSV out (process start included; CPU time in brackets):\n")
     with tempfile.TemporaryDirectory() as folder:
-        header = ["rows", "autodiff", "rate", "csv + math script", "rate", "speed-up"]
-        print(markdown(header, command_line(sizes, args.repeat, Path(folder))) + "\n")
+        for fmt, peer in [("csv", "csv + math script"), ("jsonl", "csv + math + json script")]:
+            print(
+                f"Command line, CSV in and {fmt} out (process start included; CPU time in"
+                " brackets; per row: wall time over rows):\n"
+            )
+            header = ["rows", "autodiff", "per row", peer, "per row", "speed-up"]
+            print(markdown(header, command_line(sizes, args.repeat, Path(folder), fmt)) + "\n")
     print("Streaming from a pipe (peak RSS of autodiff):\n")
     print(markdown(["rows", "peak RSS", "time"], streaming(sizes_of(args.stream))))
 

@@ -24,6 +24,8 @@ def main() -> None:
     runs = [
         ["startup.py", "--runs", "5" if quick else "30"],
         ["one_point.py"],
+        ["value_api.py", "--rounds", "3" if quick else "15"],
+        ["pipelines.py", *(["--sizes", "1e3,1e4", "--stream", "1e4"] if quick else [])],
         ["large.py", *(["--sizes", "100,1000", "--deep", "10000"] if quick else [])],
     ]
     for script, *args in runs:

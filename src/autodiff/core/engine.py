@@ -224,10 +224,20 @@ class Value:
                 op, inputs = node.op, node.inputs
                 if op is None or grad is None:
                     continue
-                data = [i._data for i in inputs]
-                args = inputs if create_graph else data
-                out = node if create_graph else node._data
-                rules: Any = op.partials if create_graph else op.careful or op.partials
+                # Every primitive takes one or two inputs: spelled out, the
+                # call is cheaper than one through *args.
+                args: Any
+                out: Any
+                rules: Any
+                if create_graph:
+                    args, out, rules = inputs, node, op.partials
+                else:
+                    args = (
+                        (inputs[0]._data, inputs[1]._data)
+                        if len(inputs) == 2
+                        else (inputs[0]._data,)
+                    )
+                    out, rules = node._data, op.careful or op.partials
                 masks: Any = _NO_MASKS
                 if node.ignored is not None:
                     rules, masks = _heeded(node.ignored, rules, create_graph)
@@ -235,7 +245,11 @@ class Value:
                     if partial is None or not inp.requires_grad:
                         continue
                     try:
-                        local = partial(m, *args, out)
+                        local = (
+                            partial(m, args[0], args[1], out)
+                            if len(args) == 2
+                            else partial(m, args[0], out)
+                        )
                     except (ValueError, ArithmeticError, EvaluationError) as error:
                         # On Values (create_graph) the rule fails inside apply():
                         # still say which derivative failed, as with floats.

@@ -17,7 +17,6 @@ from ..core.errors import UsageError
 from ..core.safe_text import excerpt, visible
 from . import terminal
 from .delimited import needs_quoting, rows_text
-from .numbers import float_texts, number_rows
 from .terminal import rounded
 
 if TYPE_CHECKING:  # grad's start-up loads this module: the features it renders load only with them
@@ -417,6 +416,8 @@ class DelimitedWriter(StreamWriter):
         errors = [""] * size
         for i, message in batch.errors.items():
             errors[i] = message
+        from .numbers import number_rows  # streams only: one point never loads orjson
+
         d = self.delimiter
         columns = [batch.value, *(batch.grad.get(n, [None] * size) for n in self.partials)]
         numbers = number_rows(columns, d, list(batch.errors))
@@ -443,6 +444,8 @@ class DelimitedWriter(StreamWriter):
 
 def _texts(numbers: Sequence[float | None], errors: Mapping[int, str]) -> list[str]:
     """Each number as round-trip text; empty for None and for failed records."""
+    from .numbers import float_texts
+
     texts = float_texts(numbers)
     for i in errors:
         texts[i] = ""
@@ -497,6 +500,8 @@ def _json_texts(batch: Batch) -> list[str] | None:
     the numbers as text (render/numbers.py) rather than a dict and a dumps
     call per record; None where a record carries columns (``extra``) or lacks
     a number, which the general path writes, as it writes failed records."""
+    from .numbers import float_texts
+
     if (batch.extras is not None and any(batch.extras)) or not len(batch):
         return None
     size = len(batch)
