@@ -40,10 +40,8 @@ def test_block_lines_split_as_readline_does(seed):
     text = "".join(rng.choice(PIECES) for _ in range(rng.randrange(0, 80)))
     limit = rng.choice([3, 5, 8, 1000])
     want = reference_lines(text, limit)
-    # readline's own: a line of limit + 1 characters and "\r\n" is cut at the "\r",
-    # which leaves an extra blank line after the long one (blank lines are skipped).
     one_by_one = shapes(bounded_lines(io.StringIO(text, newline=""), limit, "t"))
-    assert [x for x in one_by_one if x != "\n"] == [x for x in want if x != "\n"]
+    assert one_by_one == want, repr(text)
 
     class Small(BlockLines):
         BLOCK = rng.choice([1, 2, 3, 7, 64])
@@ -84,13 +82,29 @@ TEXTS = ["a", "", " b ", "x y", "é", "[1]"]
 
 
 def chunks_both_ways(text: str, variables, defaults):
+    """The chunks as read, and as the csv module's path alone reads them; and
+    how many chunks the plain path read."""
+    taken = []
+
     def read(fast: bool):
         reader = points.PointReader(io.StringIO(text, newline=""), "csv", variables, defaults)
-        if not fast:
+        plain = reader._unquoted
+        if fast:
+            reader._unquoted = lambda *args: taken.append(plain(*args)) or taken[-1]
+        else:
             reader._unquoted = lambda *args: None  # the csv module's path, always
         return list(reader)
 
-    return read(True), read(False)
+    return read(True), read(False), sum(chunk is not None for chunk in taken)
+
+
+def assert_same_chunks(fast, slow, text):
+    assert len(fast) == len(slow)
+    for a, b in zip(fast, slow, strict=True):
+        assert a.lines == b.lines and [list(f) for f in a.fields] == [list(f) for f in b.fields]
+        assert {i: str(e) for i, e in a.errors.items()} == {i: str(e) for i, e in b.errors.items()}
+        for name in ("x", "y"):
+            assert a.values[name].tobytes() == b.values[name].tobytes(), (name, text)
 
 
 @pytest.mark.parametrize("seed", extended(list(range(40)), keep=12))
@@ -101,13 +115,22 @@ def test_a_plain_chunk_reads_as_the_csv_module_reads_it(seed):
         pick = NUMBERS if rng.random() < 0.2 else NUMBERS[:6]
         rows.append([rng.choice(pick), rng.choice(pick), rng.choice(TEXTS)])
     text = "x,y,note\n" + "\n".join(",".join(r) for r in rows) + rng.choice(["", "\n"])
-    fast, slow = chunks_both_ways(text, ["x", "y"], {"y": 7.0} if seed % 2 else {})
-    assert len(fast) == len(slow)
-    for a, b in zip(fast, slow, strict=True):
-        assert a.lines == b.lines and [list(f) for f in a.fields] == [list(f) for f in b.fields]
-        assert {i: str(e) for i, e in a.errors.items()} == {i: str(e) for i, e in b.errors.items()}
-        for name in ("x", "y"):
-            assert a.values[name].tobytes() == b.values[name].tobytes(), (name, text)
+    fast, slow, _ = chunks_both_ways(text, ["x", "y"], {"y": 7.0} if seed % 2 else {})
+    assert_same_chunks(fast, slow, text)
+
+
+# Spellings the plain path reads itself: signed and padded zeros among them.
+PLAIN = ["1", "-0", " -0", "-0 ", "-0.0", "0", "2.5", "1e5", "-3E-7", " 4", "1E+2", "-0e3"]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_the_plain_path_reads_what_the_csv_module_reads(seed):
+    rng = random.Random(seed)
+    rows = [[rng.choice(PLAIN), rng.choice(PLAIN), rng.choice(TEXTS)] for _ in range(40)]
+    text = "x,y,note\n" + "\n".join(",".join(r) for r in rows) + "\n"
+    fast, slow, plain = chunks_both_ways(text, ["x", "y"], {})
+    assert plain == len(fast) == 1  # the plain path read it, and read it the same
+    assert_same_chunks(fast, slow, text)
 
 
 @pytest.mark.parametrize("seed", range(20))

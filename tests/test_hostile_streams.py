@@ -195,3 +195,14 @@ def test_a_device_as_points_is_a_usage_error_not_gigabytes(path: str, message: s
     result = run_cli("grad", "x", "--points", path, timeout=60)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert message in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_a_crlf_line_just_past_the_limit_keeps_the_line_numbers():
+    # The read of limit + 2 characters ends at the long line's "\r"; its "\n"
+    # is no line of its own, so log(0) is still line 3.
+    result = run_cli(
+        "grad", "-", "--at", "x=1", "--max-line-length", "6", "--format", "csv",
+        input="x+1\r\nx**2222\r\nlog(0)\r\n",
+    )  # fmt: skip
+    assert "line 2: error: the line is longer" in result.stderr
+    assert "line 3: error: log(0) is undefined" in result.stderr

@@ -93,6 +93,13 @@ def test_every_points_command_reads_parquet_and_keeps_json_types(tmp_path, comma
     assert records[1]["extra"]["ratio"] == 0.5
 
 
+def test_a_float32_column_is_carried_as_its_shortest_text_says(tmp_path):
+    source = tmp_path / "narrow.parquet"
+    pq.write_table(pa.table({"x": [1.0], "w": pa.array([0.1], pa.float32())}), source)
+    result = run_cli("grad", "x", "--points", str(source), "--format", "jsonl")
+    assert json.loads(result.stdout)["extra"] == {"w": 0.1}  # not 0.10000000149011612
+
+
 def test_parquet_refusals(tmp_path):
     source = tmp_path / "p.parquet"
     pq.write_table(pa.table({"x": ["a", "b"]}), source)

@@ -94,7 +94,7 @@ def test_a_failed_row_says_its_error_in_the_table(tmp_path):
 
 @pytest.mark.parametrize(
     ("command", "columns"),
-    [(["grad"], 50), (["grad"], 64), (["uncertainty", "--at", "x=1±0.1,y=1±0.1"], 72)],
+    [(["grad"], 56), (["grad"], 64), (["uncertainty", "--at", "x=1±0.1,y=1±0.1"], 72)],
 )
 def test_a_points_table_fits_the_terminal_and_its_errors_keep_the_border(
     tmp_path, command, columns
@@ -117,6 +117,19 @@ def test_a_points_table_fits_the_terminal_and_its_errors_keep_the_border(
     assert "error: log(0) is undefined" in " ".join(line for line in table)
     for label in ("first point here", "third one with a long label"):
         assert label.split()[-1] in plain  # wrapped, not cut
+
+
+def test_a_points_table_never_folds_a_number_of_its_input(tmp_path):
+    path = tmp_path / "abc.csv"
+    path.write_text("a,b,c,label\n1.5,-1.5,2.25,a label of some words\n0.5,-1.25,1,x\n")
+    code, shown = run_on_terminal(
+        "grad", "log(a)*b*c", "--points", str(path), "--format", "table",
+        env={"COLUMNS": "50"},
+    )  # fmt: skip
+    assert code == 0
+    text = shown.decode()
+    for number in ("1.5", "-1.5", "2.25", "-1.25"):
+        assert number in text, text  # whole on one line, though the label wraps
 
 
 def test_the_one_point_tables_are_fitted_too():

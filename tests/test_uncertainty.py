@@ -312,6 +312,10 @@ def test_monte_carlo_warns_for_chance_only_beyond_the_sampling_error():
         (1.68, 0.0996, "1.68 ± 0.10"),
         (2.675, 0.005, "2.6750 ± 0.0050"),
         (1.2345e-7, 1.2e-9, "(1.235 ± 0.012)e-07"),
+        # Powers of ten whose float is just below them (1e-07 is 9.99...e-08).
+        (1e-7, 1.2e-9, "(1.000 ± 0.012)e-07"),
+        (1e-6, 1e-8, "(1.000 ± 0.010)e-06"),
+        (1e23, 1e21, "(1.000 ± 0.010)e+23"),
     ],
 )
 def test_lab_rounding_at_the_edges_of_the_float_range(value, sigma, shown):
@@ -351,3 +355,30 @@ def test_plain_points_spell_out_control_bytes(tmp_path):
     result = run_cli("uncertainty", "x", "--points", str(path), "--format", "plain")
     assert result.returncode == 0
     assert "\x1b" not in result.stdout and "note\ta\\x1b]0;title\\x07\\nb" in result.stdout
+
+
+def test_rounding_noise_is_no_disagreement():
+    result = run_cli("uncertainty", "(x + 0.1) - x", "--at", "x=1±0.1", "--monte-carlo", "1000")
+    assert result.returncode == 0 and "Monte Carlo gives" not in result.stderr
+
+
+def test_a_stream_hears_each_refusal_and_warning_once(tmp_path):
+    path = tmp_path / "m.csv"
+    path.write_text("x,x_sigma\n" + "0,0.1\n" * 50)
+    big = "+".join(f"sin(x*{k})" for k in range(1, 60))
+    limit = run_cli("uncertainty", big, "--points", str(path), "--monte-carlo", "10000000")
+    assert (limit.returncode, limit.stdout) == (2, "")
+    assert limit.stderr.count("error") == 1 and "draw fewer samples" in limit.stderr
+    flat = run_cli("uncertainty", "x**2", "--points", str(path), "--format", "csv")
+    assert flat.returncode == 0 and len(flat.stdout.splitlines()) == 51
+    assert flat.stderr.count("warning") == 1 and "line 2:" in flat.stderr
+
+
+def test_an_unreadable_record_says_at_null(tmp_path):
+    path = tmp_path / "m.csv"
+    path.write_text("x,x_sigma\n1,0.1\n1,2,3\n")
+    result = run_cli("uncertainty", "x", "--points", str(path), "--format", "jsonl")
+    failed = json.loads(result.stdout.splitlines()[1])
+    assert (
+        failed["at"] is None and failed["sigmas"] is None and "expected 2 fields" in failed["error"]
+    )

@@ -98,6 +98,8 @@ def uncertainty(
         raise UsageError("--file - and --points - cannot both read stdin")
     expression = read_program(expr, file, max_nodes, "uncertainty", point, strict=strict)
     correlations = parse_correlations(correlation or [], expression.variables)
+    if monte_carlo is not None:
+        measured.check_samples(expression, monte_carlo)  # once, not for every record
     if points is not None:
         code = _points(
             expression, points, points_format, chosen, point, sigmas, correlations, monte_carlo,
@@ -136,9 +138,10 @@ def _say_if_they_disagree(result: object, line: int | None = None) -> None:
         )
 
 
-def _say_if_flat(result: object, line: int | None = None) -> None:
+def _say_if_flat(result: object, line: int | None = None) -> bool:
     """An uncertain input f is flat in (a kink, a minimum) counts for nothing to
-    first order, though it moves f: the linear figure understates sigma."""
+    first order, though it may move f at a higher one: the linear figure may
+    understate sigma. Whether it warned."""
     from ..features.uncertainty import Uncertainty
 
     assert isinstance(result, Uncertainty)
@@ -146,11 +149,14 @@ def _say_if_flat(result: object, line: int | None = None) -> None:
     if flat:
         where = f"line {line}: " if line is not None else ""
         names = ", ".join(flat)
+        later = " (said once: later records are not checked)" if line is not None else ""
         warn(
             f"{where}the slope of f in {names} is 0 here, so the linear propagation gives"
-            f" {'it' if len(flat) == 1 else 'them'} no part of sigma; the true spread is of"
-            " second order: check it with --monte-carlo N"
+            f" {'it' if len(flat) == 1 else 'them'} no part of sigma; where f moves with"
+            f" {'it' if len(flat) == 1 else 'them'} at a higher order, sigma is understated:"
+            f" check with --monte-carlo N{later}"
         )
+    return bool(flat)
 
 
 def _points(
@@ -183,6 +189,7 @@ def _points(
     known = {**defaults, **{f"{n}_sigma": sigmas.get(n, 0.0) for n in variables}}
     results = result_names(variables, monte_carlo is not None)
     failures = Failures()
+    warned_flat = False
     with point_records(
         source, requested, variables, known, max_line_length, list(sigma_columns)
     ) as (columns, records):
@@ -207,8 +214,8 @@ def _points(
                     if monte_carlo is not None:
                         result = measured.monte_carlo(result, expression, monte_carlo, seed)
                         _say_if_they_disagree(result, record.line)
-                    else:
-                        _say_if_flat(result, record.line)
+                    elif not warned_flat:
+                        warned_flat = _say_if_flat(result, record.line)
                 except AutodiffError as failed:
                     error = failed
                 else:
@@ -216,7 +223,7 @@ def _points(
                     continue
             assert error is not None
             message = failures.report(record.line, error)
-            shown: dict[str, object] = {}
+            shown: dict[str, object] = {"at": None, "sigmas": None}  # as taylor: unread
             if record.point is not None:
                 shown["at"] = {n: record.point[n] for n in variables}
                 shown["sigmas"] = {n: record.point[c] for c, n in sigma_columns.items()}

@@ -47,14 +47,22 @@ def bounded_lines(stream: TextIO, limit: int, name: str) -> Iterator[str | LongL
     """
     try:
         # limit + 2: a line of ``limit`` characters comes whole with its "\r\n".
+        # A read cut just after a long line's "\r" leaves its "\n" for the next
+        # read, which is then no line of its own (``after_cr``).
+        after_cr = False
         for text in iter(partial(stream.readline, limit + 2), ""):
+            if after_cr:
+                after_cr = False
+                if text == "\n":
+                    continue
             ended = text[-1] in "\r\n"
             if len(text.rstrip("\r\n") if ended else text) <= limit:
                 yield text
                 continue
             yield LongLine(limit)  # before the skip: /dev/zero has no end to skip to
             while not ended and (rest := stream.readline(2**16)):
-                ended = rest[-1] in "\r\n"
+                text, ended = rest, rest[-1] in "\r\n"
+            after_cr = text[-1:] == "\r"
     except OSError as error:
         raise UsageError(f"cannot read {name}: {error.strerror or error}") from None
 

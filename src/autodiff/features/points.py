@@ -102,12 +102,21 @@ class PointChunk:
         if not keep:  # one shared, read-only empty mapping: a million dicts cost 0.2 s
             return [_NO_EXTRAS] * len(self.lines)
         if self.arrow is not None:  # Parquet: numbers stay numbers, true stays true
-            typed = [(j, c, self.arrow.column(j).to_pylist()) for j, c in keep]
+            typed = [(j, c, _json_values(self.arrow.column(j), self.fields, j)) for j, c in keep]
             return [
                 {c: _as_json(values[i], row[j]) for j, c, values in typed}
                 for i, row in enumerate(self.fields)
             ]
         return [{c: row[j] for j, c in keep} for row in self.fields]
+
+
+def _json_values(column: Any, fields: Sequence[Sequence[str]], j: int) -> list[Any]:
+    """A Parquet column's cells as Python values; a float32 cell as the float
+    its shortest text names (0.1, not 0.10000000149011612), as CSV shows it."""
+    narrow = str(column.type) in ("float", "halffloat")  # Arrow's names of float32, float16
+    if narrow and fields and len(fields[0]) > j:
+        return [float(row[j]) if row[j] else None for row in fields]
+    return list(column.to_pylist())
 
 
 def _as_json(value: Any, text: str) -> Any:
@@ -515,12 +524,13 @@ _NOT_NUMBER = str.maketrans(dict.fromkeys("0123456789+-.eE, "))
 
 def _plain_numbers(texts: list[str]) -> Any:
     """The texts as a float array, read in C by orjson, when every one is a
-    finite number in JSON's spelling of decimals (which float() reads the
-    same); None otherwise, for the careful path."""
+    finite number in JSON's spelling of decimals, which float() reads to the
+    same float (but for the sign of a zero, mended here); None otherwise,
+    for the careful path."""
     if orjson is None or not texts:
         return None
     joined = ",".join(texts)
-    if joined.translate(_NOT_NUMBER) or "-0" in texts:  # JSON's -0 is the integer 0
+    if joined.translate(_NOT_NUMBER):
         return None
     try:
         numbers = np.array(orjson.loads(f"[{joined}]"), dtype=float)
@@ -528,6 +538,11 @@ def _plain_numbers(texts: list[str]) -> Any:
         return None
     if numbers.shape != (len(texts),) or not np.isfinite(numbers).all():
         return None
+    # JSON's -0 (also " -0") is the integer 0, where float() reads -0.0: the
+    # zeros, few, are read again by float().
+    for i in np.flatnonzero(numbers == 0).tolist():
+        if "-" in texts[i]:
+            numbers[i] = float(texts[i])
     return numbers
 
 

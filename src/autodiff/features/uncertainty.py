@@ -40,6 +40,9 @@ SAMPLE_CHUNK = 2**16
 # Monte Carlo and linear figures that differ by more than this (relative to
 # the linear sigma) say the formula is too nonlinear at this uncertainty.
 DISAGREEMENT = 0.1
+# A spread of the samples this small against the value is the floats' rounding
+# ((x + 0.1) - x), not a sign of nonlinearity.
+ROUNDING = 1e-9
 
 
 @dataclass(frozen=True)
@@ -83,8 +86,8 @@ class Uncertainty:
         mc = self.monte_carlo
         if mc is None:
             return False
-        if self.sigma == 0:  # flat to first order: any spread at all is the news
-            return mc.sigma > 0
+        if self.sigma == 0:  # flat to first order: a spread past rounding is the news
+            return mc.sigma > ROUNDING * max(abs(self.value), abs(mc.mean))
         count = mc.samples - mc.undefined
         chance = 3 * mc.sigma / math.sqrt(max(count - 1, 1))  # SE of the mean is sigma/sqrt(n)
         off = max(abs(mc.sigma - self.sigma), abs(mc.mean - self.value))
@@ -169,13 +172,8 @@ def propagate(
     )
 
 
-def monte_carlo(
-    result: Uncertainty, expression: Expression, samples: int, seed: int
-) -> Uncertainty:
-    """``result`` with the mean and standard deviation of f over ``samples``
-    draws of the inputs (normal, correlated as given), from numpy seeded with ``seed``."""
-    import numpy as np
-
+def check_samples(expression: Expression, samples: int) -> None:
+    """Refuse a Monte Carlo run past its limits, before any sample is drawn."""
     if not 2 <= samples <= MAX_SAMPLES:
         raise UsageError(
             f"the Monte Carlo samples must be from 2 to {MAX_SAMPLES:,}, got {samples:,}"
@@ -184,8 +182,19 @@ def monte_carlo(
     if work > MAX_SAMPLE_WORK:
         raise LimitError(
             f"{samples:,} Monte Carlo samples of a formula of {len(expression):,} nodes is"
-            f" {work:,} node evaluations, more than the limit of {MAX_SAMPLE_WORK:,}"
+            f" {work:,} node evaluations, more than the limit of {MAX_SAMPLE_WORK:,}:"
+            " draw fewer samples"
         )
+
+
+def monte_carlo(
+    result: Uncertainty, expression: Expression, samples: int, seed: int
+) -> Uncertainty:
+    """``result`` with the mean and standard deviation of f over ``samples``
+    draws of the inputs (normal, correlated as given), from numpy seeded with ``seed``."""
+    import numpy as np
+
+    check_samples(expression, samples)
     names = list(result.sigmas)
     rng = np.random.default_rng(seed)
     factor = _cholesky(names, result.sigmas, result.correlations)
@@ -273,7 +282,8 @@ def lab_rounding(value: float, sigma: float) -> str:
         place = exact_sigma.adjusted() - 1
         if exact_sigma.quantize(Decimal(1).scaleb(place)).adjusted() > exact_sigma.adjusted():
             place += 1  # 0.0996 rounds to 0.10: one place up
-        scale = exact_value.adjusted() if value else place + 1
+        # The value's magnitude after rounding: the float 1e-07 is 9.99...e-08.
+        scale = exact_value.quantize(Decimal(1).scaleb(place)).adjusted() if value else place + 1
         if scale - place > 17:  # sigma below the float's own resolution of the value
             return f"{value!r} ± {sigma:.2g}"
         if -6 <= place <= 5 and scale < 15:

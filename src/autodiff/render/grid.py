@@ -323,7 +323,8 @@ class StreamTable:
                 w if r else min(w, _longest_piece(self.header, rows, i))
                 for i, (w, r) in enumerate(zip(widths, self.right, strict=True))
             ]
-            widths = _share(columns, widths, least, self.right, self.width, self.boxed)
+            shared = _share(columns, widths, least, self.right, self.width, self.boxed)
+            widths = [max(w, least[i]) for i, w in enumerate(shared)]  # never fold a piece
         self.widths = widths
         boxed, bold = self.boxed, self.bold_header
         head = _draw(self.header, [], self.right, columns, widths, boxed, bold, False)

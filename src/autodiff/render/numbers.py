@@ -1,11 +1,12 @@
-"""Many floats as text at once: each the text ``repr`` gives, in C.
+"""Many floats as text at once, each spelled as ``repr`` spells it, in C.
 
 A stream of a million records writes three million numbers; ``repr`` costs
 about 0.5 µs each, a third of the whole run. orjson writes the same
-shortest round-trip digits in C; two of its spellings differ from
-``repr``'s and are put back with one regex pass each over the joined text,
-so a number reads the same in every output of the tool (``1e-07``, not
-``1e-7``). Without orjson, ``repr`` itself.
+shortest round-trip digits in C, a chunk's numbers in one call. Two of its
+spellings differ from ``repr``'s (``1e-7`` for ``1e-07``, ``0.000015`` for
+``1.5e-05``); the few numbers that have them are found with ``str.find``
+and mended, so a number reads the same in every output of the tool.
+Without orjson, ``repr`` itself.
 """
 
 from __future__ import annotations
@@ -22,9 +23,12 @@ except ImportError:  # pragma: no cover - orjson is a dependency; kept working w
 # orjson writes a one-digit exponent (1e-7); repr two (1e-07).
 _SHORT_EXPONENT = re.compile(r"e([-+])(\d)(?!\d)")
 # orjson writes 1.5e-05 positionally (0.000015); repr with its exponent. A
-# match counts only at the start of a number: of the text, or after a comma,
-# a minus sign or the bracket that opens a row.
+# match counts only at the start of a number: of its part, or after a comma
+# or a minus sign.
 _POSITIONAL = re.compile(r"0\.0000([1-9])(\d*)")
+
+
+_INF = float("inf")
 
 
 def _padded(match: re.Match[str]) -> str:
@@ -33,7 +37,7 @@ def _padded(match: re.Match[str]) -> str:
 
 def _with_exponent(match: re.Match[str]) -> str:
     start = match.start()
-    if start and match.string[start - 1] not in ",-[":
+    if start and match.string[start - 1] not in ",-":
         return match.group()  # inside a number: 10.00001
     first, rest = match.groups()
     return f"{first}{'.' + rest if rest else ''}e-05"
@@ -112,6 +116,3 @@ def number_rows(columns: Sequence[Any], delimiter: str, failed: Sequence[int] = 
         for i in failed:
             rows[i] = empty
     return rows
-
-
-_INF = float("inf")
