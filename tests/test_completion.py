@@ -140,3 +140,11 @@ def test_the_overview_help_lists_completion_and_a_command_builds_none_of_it():
     options = result.stderr.split("OPTIONS ", 1)[1].split()
     assert "--color" in options
     assert "--install-completion" not in options and "--show-completion" not in options
+
+
+@pytest.mark.parametrize("cword", ["abc", "-1", "", "1\x1b[31m"])
+def test_a_word_index_that_is_not_one_is_a_usage_error(cword):
+    env = {"_AUTODIFF_COMPLETE": "complete_bash", "COMP_WORDS": "autodiff gr", "COMP_CWORD": cword}
+    result = run_cli(env=env)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert "COMP_CWORD must be a word index" in result.stderr and "\x1b" not in result.stderr

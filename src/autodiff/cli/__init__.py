@@ -28,7 +28,7 @@ from ..core.errors import (
     MissingValueError,
     UsageError,
 )
-from ..core.safe_text import visible_lines
+from ..core.safe_text import visible, visible_lines
 from ..render.encoding import spell_what_cannot_be_encoded
 from .status import ExitStatus, exit_status, replace_closed_streams, silence_stdout, wording
 
@@ -359,6 +359,12 @@ def _run(args: list[str]) -> None:
     from typer._click import exceptions as click_errors
 
     name = _command_name(args)
+    cword = os.environ.get("COMP_CWORD")
+    if os.environ.get("_AUTODIFF_COMPLETE") and cword is not None and not cword.isdigit():
+        # Typer reads it with int(): a shell sets it, a stray value is a usage mistake.
+        mistake = UsageError(f"COMP_CWORD must be a word index, got {visible(cword)!r}")
+        report(mistake)
+        sys.exit(exit_status(mistake))
     group = _group(name)
     try:
         # Not standalone: click's own complaints come back here, to be said
