@@ -118,3 +118,67 @@ def test_syntax_errors_say_what_and_where(text, column, needle):
     assert info.value.column == column
     assert needle in info.value.message
     assert info.value.text == text
+
+
+# -- lalr.py against Lark itself ---------------------------------------------------
+
+PIECES = [
+    "x", "y", "sin", "pow", "2", ".5e-3", "1e", "+", "-", "*", "/", "**", "^", "(", ")",
+    ",", "=", ";", "\n", " ", "\t", "# note\n", "a1", "$", "'", "é",
+]  # fmt: skip
+
+
+def _outcome(run, text: str):
+    """What one parser makes of ``text``: the program's steps, or where and how it failed."""
+    from autodiff.core.errors import AutodiffError
+    from autodiff.language.parser import _Parser
+
+    builder = _Parser.instance().builder
+    builder.reset(text)
+    try:
+        run(text)
+    except AutodiffError as error:
+        return ("refused", str(error))
+    except Exception as error:  # either runtime's own UnexpectedToken/Characters
+        token = getattr(error, "token", None)
+        # The parser state matters for a token (parser.py matches mistakes by
+        # it); Lark's lexer errors carry a state of their own, which nothing reads.
+        state = getattr(error, "state", None) if token is not None else None
+        return (
+            type(error).__name__,
+            getattr(error, "line", None),
+            getattr(error, "column", None),
+            getattr(error, "char", None),
+            (token.type, str(token), token.start_pos) if token is not None else None,
+            sorted(getattr(error, "expected", ())),
+            getattr(state, "position", None),
+        )
+    finally:
+        steps, builder.steps = getattr(builder, "steps", None), []
+    return ("parsed", [repr(s) for s in steps or []])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_tables_run_as_lark_runs_them(seed):
+    import random
+
+    from lark import Lark
+
+    from autodiff.language import grammar_tables
+    from autodiff.language.parser import _LineEnds, _Parser
+
+    parser = _Parser.instance()
+    lark = Lark._load_from_dict(
+        grammar_tables.DATA, grammar_tables.MEMO, transformer=parser.builder, postlex=_LineEnds()
+    )
+    rng = random.Random(seed)
+    samples = ["x", "x+", "(x", "sin(x, y)", "a = x; a*2", "x y", "pow(2,)", "x\n+1\n"]
+    samples += [
+        "".join(rng.choice(PIECES) for _ in range(rng.randrange(1, 12))) for _ in range(300)
+    ]
+    with parser.lock:
+        for text in samples:
+            ours = _outcome(parser._run, text)
+            theirs = _outcome(lark.parse, text)
+            assert ours[0].replace("lark.exceptions.", "") == theirs[0], text
+            assert ours == theirs, text

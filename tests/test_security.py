@@ -101,11 +101,16 @@ def test_the_shipped_tables_are_those_of_the_grammar():
     "text", ["4*x**2 - 2*x + 5", "-x^2^3", "pow(x, 2) / (1 - y)", "x*+-y", ".5e-3*x"]
 )
 def test_the_shipped_parser_parses_as_a_freshly_built_one(text):
-    from autodiff.language.parser import _Parser
-
-    shipped = _Parser.instance()
-    assert shipped.lark.source_path == "<deserialized>"  # the tables, not a rebuild
     assert list(parse(text).steps) == _parse_steps(text)
+
+
+def test_parsing_with_the_shipped_tables_never_imports_lark():
+    # Lark compiles the grammar (grammars/compile.py); a run only reads its tables.
+    code = "import sys; from autodiff import parse; parse('x*y + 1'); print('lark' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=cli_env(), check=True
+    )
+    assert result.stdout.strip() == "False"
 
 
 def _parse_steps(text: str):
@@ -591,3 +596,24 @@ def test_a_quote_opened_on_the_last_line_is_an_error_record_not_a_value(end):
     assert sorted(chunk.errors) == [1]
     assert "is not closed properly" in str(chunk.errors[1])
     assert chunk.values["x"][0] == 1.0 and chunk.values["y"][0] == 2.0
+
+
+def test_a_grammar_edited_after_compiling_is_compiled_in_memory():
+    # The shipped tables no longer match the grammar: Lark compiles it afresh,
+    # and the same runtime runs the result, errors worded alike.
+    code = (
+        "import sys\n"
+        "import autodiff.language.grammar_tables as tables\n"
+        "tables.GRAMMAR = 'edited'\n"
+        "from autodiff import parse\n"
+        "print(parse('sin(x)*y + 2').format(), 'lark' in sys.modules)\n"
+        "try:\n    parse('x+')\nexcept Exception as error:\n    print(str(error).splitlines()[0])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=cli_env(), check=True
+    )
+    assert result.stdout.splitlines() == [
+        "sin(x)*y + 2 True",
+        "an operator with no right operand: unexpected end of input; expected"
+        " '(', '+', '-', a name, a number (line 1, column 3)",
+    ]

@@ -20,12 +20,10 @@ from ..core.expression import Expression, program
 from ..core.ops import Primitive
 from ..core.program import Step
 from ..core.safe_text import excerpt
+from .lalr import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 if TYPE_CHECKING:
-    # Lark is imported when the first expression is parsed, not with the
-    # package: `autodiff --help` and library users who never parse skip it.
-    from lark import Lark, Token
-    from lark.exceptions import UnexpectedInput
+    from .lalr import Tables, Token
 
 
 # A node costs about 0.4 KiB at the peak of parse, evaluate and backward: ten
@@ -54,8 +52,8 @@ def grammar_path() -> Path:
 class _Builder:
     """Appends one step per reduction; each callback returns the new step's index.
 
-    Lark's LALR parser calls the method named after each rule's alias; a
-    plain class serves (no lark.Transformer base, so no lark import here).
+    The LALR parser (lalr.py) calls the method named after each rule's alias,
+    as Lark's would; a plain class serves.
     A definition is reduced before the next statement is read, so a name
     means its definition from the statement after it on.
     """
@@ -261,7 +259,7 @@ def _column_line(text: str, position: int) -> tuple[int, int]:
 
 
 class _LineEnds:
-    """Lark's postlexer: a line end inside parentheses or after an operator is a space.
+    """The postlexer: a line end inside parentheses or after an operator is a space.
 
     So a formula continues on the next line where it visibly cannot end (``x +``
     or a function's name at a line end, an open parenthesis), and a line end
@@ -290,37 +288,30 @@ class _LineEnds:
             yield token
 
 
-def _lark(builder: _Builder) -> Lark:
-    """The LALR parser: the tables shipped in the package, or built afresh.
+def _tables(builder: _Builder) -> Tables:
+    """The LALR tables shipped in the package, run by lalr.py; built by Lark
+    afresh only where the grammar was edited after compiling.
 
     Never Lark's ``cache=True``: it unpickles a file from the shared temporary
     directory, which another local user can plant (docs/reliability.md,
     "Threat model"). The shipped tables are plain literals; they are used when
     they were generated from this very grammar (grammars/compile.py), and a
-    grammar edited in a checkout is built in memory instead.
+    grammar edited in a checkout is compiled in memory instead.
     """
-    from lark import Lark
-
     from . import grammar_tables
+    from .lalr import Tables
 
     grammar = grammar_path().read_text(encoding="utf-8")
     if grammar == grammar_tables.GRAMMAR:
-        try:
-            # The loader of Lark's own standalone parsers; untyped in Lark.
-            loaded: Lark = Lark._load_from_dict(  # type: ignore[no-untyped-call]
-                grammar_tables.DATA, grammar_tables.MEMO, transformer=builder, postlex=_LineEnds()
-            )
-            return loaded
-        except Exception:
-            pass  # tables of another Lark release: build them
-    return Lark(
-        grammar,
-        parser="lalr",
-        lexer="basic",  # every terminal everywhere: the postlexer sees each line end
-        transformer=builder,
-        postlex=_LineEnds(),
-        maybe_placeholders=False,
-    )
+        return Tables(grammar_tables.DATA, grammar_tables.MEMO, builder)
+    from lark import Lark
+    from lark.grammar import Rule
+    from lark.lexer import TerminalDef
+
+    # The options grammars/compile.py compiles with.
+    compiled = Lark(grammar, parser="lalr", lexer="basic", maybe_placeholders=False)
+    data, memo = compiled.memo_serialize([TerminalDef, Rule])
+    return Tables(data, memo, builder)
 
 
 # Sample mistakes, matched to a failing input by parser state: Lark's
@@ -350,11 +341,9 @@ class _Parser:
     _instance: _Parser | None = None
 
     def __init__(self) -> None:
-        from lark.exceptions import UnexpectedInput
-
-        self.unexpected_input = UnexpectedInput
         self.builder = _Builder()
-        self.lark = _lark(self.builder)
+        self.tables = _tables(self.builder)
+        self.line_ends = _LineEnds()
         self.lock = threading.Lock()
 
     @classmethod
@@ -368,8 +357,8 @@ class _Parser:
             self.builder.reset(text, max_nodes)
             try:
                 with paused_gc():  # a step per reduction: see paused_gc
-                    self.lark.parse(text.translate(_SPELLINGS))
-            except self.unexpected_input as err:
+                    self._run(text.translate(_SPELLINGS))
+            except UnexpectedInput as err:
                 raise self._syntax_error(err, text) from None
             finally:
                 built = self.builder.program
@@ -377,13 +366,14 @@ class _Parser:
         assert built is not None
         return built
 
+    def _run(self, text: str) -> Any:
+        return self.tables.parse(self.line_ends.process(self.tables.tokens(text)))
+
     def _probe(self, text: str) -> Any:
         self.builder.reset(text)
-        return self.lark.parse(text)
+        return self._run(text)
 
     def _syntax_error(self, err: UnexpectedInput, text: str) -> ExpressionError:
-        from lark.exceptions import UnexpectedCharacters, UnexpectedToken
-
         line, column = err.line, err.column
         if isinstance(err, UnexpectedToken) and err.token.type == "$END":
             lines = text.splitlines() or [""]
@@ -429,8 +419,6 @@ class _Parser:
         stack, and falls back to a sample that failed on another token, so
         "2*(x" was called "a comma outside a function call".
         """
-        from lark.exceptions import UnexpectedInput, UnexpectedToken
-
         for label, samples in _MISTAKES.items():
             for sample in samples:
                 try:
@@ -446,11 +434,8 @@ class _Parser:
         return None
 
     def _terminal(self, name: str) -> str:
-        try:
-            pattern = self.lark.get_terminal(name).pattern.value
-        except KeyError:
-            return name
-        return repr(pattern)
+        pattern = self.tables.patterns.get(name)
+        return name if pattern is None else repr(pattern)
 
 
 _CHARACTER_HINTS = {
