@@ -122,7 +122,7 @@ class Tables:
         match, ignore = self.scanner.match, self.ignore
         while position < size:
             found = match(text, position)
-            if found is None:
+            if found is None or found.end() == position:  # (Lark refuses empty terminals)
                 raise UnexpectedCharacters(text, position, line, position - line_start + 1)
             kind, value = found.lastgroup, found.group()
             assert kind is not None
