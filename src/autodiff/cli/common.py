@@ -406,6 +406,11 @@ ForceOption = Annotated[
 ]
 
 
+def output_option(help: str) -> Any:
+    """``-o/--output FILE``, which every command that writes a file spells alike."""
+    return typer.Option("--output", "-o", metavar="FILE", help=help, show_default=False)
+
+
 def format_option(formats: Sequence[str]) -> Any:
     """``--format`` for a command whose default is a table on a terminal, plain text elsewhere."""
     return typer.Option(

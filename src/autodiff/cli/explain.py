@@ -20,6 +20,7 @@ from .common import (
     colour_allowed,
     format_option,
     max_nodes_option,
+    output_option,
     parse_point,
     read_program,
     stdout_is_terminal,
@@ -48,13 +49,9 @@ def explain(
     ] = None,
     output: Annotated[
         str | None,
-        typer.Option(
-            "--output",
-            "-o",
-            metavar="FILE",
-            help="Write a web page that steps through backprop on the graph, instead of the"
-            " trace: an .html file, or - for stdout.",
-            show_default=False,
+        output_option(
+            "Write a web page that steps through backprop on the graph, instead of the"
+            " trace: an .html file, or - for stdout."
         ),
     ] = None,
     max_nodes: Annotated[int | None, max_nodes_option("a --graph picture")] = None,

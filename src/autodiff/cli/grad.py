@@ -38,6 +38,7 @@ from .common import (
     format_option,
     max_line_length_option,
     max_nodes_option,
+    output_option,
     parse_point,
     read_program,
     stdout_is_terminal,
@@ -96,12 +97,9 @@ def grad(
     threads: ThreadsOption = None,
     output: Annotated[
         str | None,
-        typer.Option(
-            "--output",
-            "-o",
-            metavar="FILE",
-            help="With --points: write the records to FILE, in the format of its extension"
-            " (.csv, .tsv, .json, .jsonl, .parquet) unless --format says; else plain.",
+        output_option(
+            "With --points: write the records to FILE, in the format of its extension"
+            " (.csv, .tsv, .json, .jsonl, .parquet) unless --format says; else plain."
         ),
     ] = None,
     force: ForceOption = False,

@@ -18,6 +18,7 @@ from .common import (
     at_option,
     completing,
     max_nodes_option,
+    output_option,
     parse_point,
     read_program,
 )
@@ -29,13 +30,7 @@ DOT_FORMATS = ("dot", "gv")
 def graph(
     output: Annotated[
         str,
-        typer.Option(
-            "--output",
-            "-o",
-            metavar="FILE",
-            help="Where to write: a .svg, .png, .pdf, .dot or .gv file, or - for stdout.",
-            show_default=False,
-        ),
+        output_option("Where to write: a .svg, .png, .pdf, .dot or .gv file, or - for stdout."),
     ],
     expr: ExprArgument = None,
     file: FileOption = None,

@@ -18,6 +18,7 @@ from .common import (
     StrictOption,
     at_option,
     max_nodes_option,
+    output_option,
     parse_point,
     read_program,
 )
@@ -27,12 +28,8 @@ from .output import announce, format_of, output_target, write_output
 def plot(
     output: Annotated[
         str,
-        typer.Option(
-            "--output",
-            "-o",
-            metavar="FILE",
-            help="Where to write the picture: a .svg, .png or .pdf file, or - for SVG on stdout.",
-            show_default=False,
+        output_option(
+            "Where to write the picture: a .svg, .png or .pdf file, or - for SVG on stdout."
         ),
     ],
     expr: ExprArgument = None,
