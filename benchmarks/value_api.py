@@ -12,7 +12,8 @@ in one process:
   run): an MLP(2, [16, 16, 1]) on 50 two-moons points, max-margin loss plus
   L2, forward, ``backward()`` and the update;
 
-each with the garbage collector at its defaults and with ``gc.disable()``.
+each with the garbage collector at its defaults and with ``gc.disable()``
+(see ``median_seconds`` for how each library's garbage is charged to it).
 Prints medians and micrograd's time over autodiff's (above 1: autodiff is
 faster). Needs ``pip install micrograd``.
 """
@@ -83,22 +84,37 @@ def training_step(value: Any) -> Callable[[], object]:
 
 
 def median_seconds(
-    jobs: dict[str, Callable[[], object]], rounds: int, collect: bool
+    jobs: dict[str, Callable[[], object]], rounds: int, collect: bool, passes: int = 3
 ) -> dict[str, float]:
+    """Per job, the median of ``rounds`` runs, taken as a training loop takes them.
+
+    With the collector on, each job runs its share of the rounds back to back
+    (a loop of steps, as in training) from a heap collected beforehand, so a
+    job pays for the collections its own garbage triggers, and not for the
+    other library's: micrograd's graph is reference cycles that only the
+    collector frees, and, interleaved step by step, the next job would pay
+    for freeing them. The jobs take turns going first over ``passes`` passes
+    so that drift in the machine's speed falls on both. With the collector
+    off, the heap is collected after every run, outside the timing.
+    """
     samples: dict[str, list[float]] = {name: [] for name in jobs}
     for job in jobs.values():
         job()  # warm up
+    names = list(jobs)
     was = gc.isenabled()
     try:
         if not collect:
             gc.disable()
-        for _ in range(rounds):
-            for name, job in jobs.items():
-                start = time.perf_counter()
-                job()
-                samples[name].append(time.perf_counter() - start)
-                if not collect:
-                    gc.collect()  # between runs, outside the timing
+        for turn in range(passes):
+            for name in names[turn % 2 :] + names[: turn % 2]:
+                job = jobs[name]
+                gc.collect()
+                for _ in range(max(1, rounds // passes)):
+                    start = time.perf_counter()
+                    job()
+                    samples[name].append(time.perf_counter() - start)
+                    if not collect:
+                        gc.collect()  # between runs, outside the timing
     finally:
         if was:
             gc.enable()

@@ -185,9 +185,8 @@ class Value:
     def topological_order(self) -> list[Value]:
         """Every node that leads to this one, inputs before the nodes they feed.
 
-        An explicit stack instead of recursion: a chain a million deep works.
-        A node is pushed, then pushed again above its inputs; when it comes
-        off the stack the second time, everything it needs is already placed.
+        An explicit stack instead of recursion: a chain a million deep works
+        (how the walk keeps the order: the function of the same name below).
         """
         return topological_order([self])
 
@@ -217,13 +216,16 @@ class Value:
             # A result that does not vary near the point passes nothing on.
             for node in reversed(order) if self.requires_grad else ():
                 grad = node.grad
+                if grad is None:
+                    continue
                 if grad.__class__ is list:  # shares from several places, all in by now
                     # Two: one rounding of a + b is already what fsum would give.
                     grad = grad[0] + grad[1] if len(grad) == 2 else m.total(grad)
                     node.grad = grad
-                op, inputs = node.op, node.inputs
-                if op is None or grad is None:
+                op = node.op
+                if op is None:
                     continue
+                inputs = node.inputs
                 # Every primitive takes one or two inputs: spelled out, the
                 # call is cheaper than one through *args.
                 args: Any
@@ -238,10 +240,13 @@ class Value:
                         else (inputs[0]._data,)
                     )
                     out, rules = node._data, op.careful or op.partials
-                masks: Any = _NO_MASKS
+                masks: Any = None
                 if node.ignored is not None:
                     rules, masks = _heeded(node.ignored, rules, create_graph)
-                for inp, partial, mask, k in zip(inputs, rules, masks, _POSITIONS, strict=False):
+                # Indexing rather than a zip of inputs, rules and masks: this
+                # loop runs for every edge of the graph.
+                for k, inp in enumerate(inputs):
+                    partial = rules[k]
                     if partial is None or not inp.requires_grad:
                         continue
                     try:
@@ -255,8 +260,8 @@ class Value:
                         # still say which derivative failed, as with floats.
                         raise derivative_error(op, args, error) from None
                     step = grad * local
-                    if mask is not None:  # arrays: 0 where the input is ignored
-                        step = numbers.unless(mask, step)
+                    if masks is not None and masks[k] is not None:
+                        step = numbers.unless(masks[k], step)  # arrays: 0 where ignored
                     if on_edge is not None:
                         on_edge(node, k, grad, local, step)
                     have = inp.grad
@@ -269,10 +274,6 @@ class Value:
             for node in order:
                 if node.grad is None:
                     node.grad = 0.0
-
-
-_NO_MASKS = (None, None)  # zip stops at a unary's one input
-_POSITIONS = (0, 1)  # each input's index, for on_edge: cheaper in the zip than enumerate()
 
 
 def _heeded(
@@ -411,20 +412,31 @@ class paused_gc:
 
 
 def topological_order(roots: Sequence[Value]) -> list[Value]:
-    """Every node that leads to one of the roots, inputs first, each once (no recursion)."""
+    """Every node that leads to one of the roots, inputs first, each once (no recursion).
+
+    A node with inputs is seen once: a marker that places it goes on the
+    stack below its inputs not yet seen, so it comes off after all of them
+    are placed (in a graph without cycles, a node seen but not yet placed is
+    one whose inputs are still being taken, so it is never one of the inputs
+    of the node at hand). One set and no second visit to each node: this
+    walk was half of backward() on a network's graph.
+    """
     order: list[Value] = []
-    opened: set[Value] = set()
-    placed: set[Value] = set()
-    stack = list(reversed(roots))
+    seen: set[Value] = set()
+    stack: list[Any] = list(reversed(roots))
+    push, pop, place, see = stack.append, stack.pop, order.append, seen.add
     while stack:
-        node = stack.pop()
-        if node in placed:
-            continue
-        if node in opened:
-            placed.add(node)
-            order.append(node)
-        else:
-            opened.add(node)
-            stack.append(node)
-            stack.extend(reversed(node.inputs))
+        node = pop()
+        if node.__class__ is tuple:  # (node,): its inputs are all placed
+            place(node[0])
+        elif node not in seen:
+            see(node)
+            inputs = node.inputs
+            if inputs:
+                push((node,))
+                for inp in reversed(inputs):
+                    if inp not in seen:
+                        push(inp)
+            else:
+                place(node)
     return order
