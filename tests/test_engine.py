@@ -177,6 +177,33 @@ def test_domain_errors_name_the_function_and_argument(text, point, op):
 
 
 @pytest.mark.slow  # a scale check: CI runs it (AUTODIFF_SLOW=1)
+@pytest.mark.parametrize("seed", range(20))
+def test_topological_order_of_random_shared_graphs(seed):
+    """Each node once, after all of its inputs, and exactly the nodes that lead
+    to the root: on graphs that reuse nodes many times over (diamonds)."""
+    import random
+
+    rng = random.Random(seed)
+    nodes = [Value(rng.uniform(0.5, 2.0)) for _ in range(3)]
+    for _ in range(rng.randint(5, 60)):
+        a, b = rng.choice(nodes), rng.choice(nodes[-6:])
+        nodes.append(rng.choice([a + b, a * b, a - b, -a, a.tanh()]))
+    root = nodes[-1]
+    order = root.topological_order()
+    place = {id(n): k for k, n in enumerate(order)}
+    assert len(place) == len(order)
+    reachable, stack = set(), [root]
+    while stack:
+        node = stack.pop()
+        if id(node) not in reachable:
+            reachable.add(id(node))
+            stack.extend(node.inputs)
+    assert set(place) == reachable
+    for node in order:
+        assert all(place[id(i)] < place[id(node)] for i in node.inputs)
+    assert order[-1] is root
+
+
 def test_a_million_deep_chain():
     x = Value(0.5)
     y = x
