@@ -176,7 +176,6 @@ def test_domain_errors_name_the_function_and_argument(text, point, op):
     assert info.value.arguments
 
 
-@pytest.mark.slow  # a scale check: CI runs it (AUTODIFF_SLOW=1)
 @pytest.mark.parametrize("seed", range(20))
 def test_topological_order_of_random_shared_graphs(seed):
     """Each node once, after all of its inputs, and exactly the nodes that lead
@@ -204,6 +203,7 @@ def test_topological_order_of_random_shared_graphs(seed):
     assert order[-1] is root
 
 
+@pytest.mark.slow  # a scale check: CI runs it (AUTODIFF_SLOW=1)
 def test_a_million_deep_chain():
     x = Value(0.5)
     y = x
