@@ -378,7 +378,8 @@ ThreadsOption = Annotated[
         metavar="N",
         min=1,
         help="Threads for --points (default: the cores this process may use); the"
-        " numbers are the same on any count.",
+        " numbers are the same on any count. From 2, a text stream is also read"
+        " by a second process.",
     ),
 ]
 

@@ -45,7 +45,7 @@ from .common import (
     unused_names,
 )
 from .output import Target, announce, opened, output_target
-from .streams import Failures, Progress, point_reader, stdin_text
+from .streams import Failures, Progress, chunks_of, point_reader, stdin_text
 
 FORMATS = ("table", "plain", "json", "jsonl", "csv", "tsv", "parquet")
 # What -o FILE writes when --format is not given, by its extension.
@@ -334,10 +334,11 @@ def _points(
                 title=title(expression.text, dict(defaults), "stdin" if source == "-" else source),
             )
         json_like = fmt in ("json", "jsonl")
-        progress = Progress(source, getattr(reader, "stream", None))
+        chunks, tell = chunks_of(reader, threads)
+        progress = Progress(source, tell)
         failures = Failures(progress)
         records = 0
-        for chunk in reader:
+        for chunk in chunks:
             result = chunk_gradient(expression, chunk, threads)
             errors = {
                 i: failures.report(chunk.lines[i], e) for i, e in sorted(result.errors.items())

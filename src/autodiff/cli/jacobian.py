@@ -41,7 +41,7 @@ from .common import (
     read_program,
     stdout_is_terminal,
 )
-from .streams import Failures, point_reader
+from .streams import Failures, chunks_of, point_reader
 
 FORMATS = ("table", "plain", "json", "jsonl", "csv", "tsv")
 
@@ -186,7 +186,7 @@ def _points(
         )
         json_like = fmt in ("json", "jsonl")
         failures = Failures()
-        for chunk in reader:
+        for chunk in chunks_of(reader, threads)[0]:
             result = chunk_jacobian(parts, texts, names, chunk, threads)
             errors = {
                 i: failures.report(chunk.lines[i], e) for i, e in sorted(result.errors.items())

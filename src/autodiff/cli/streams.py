@@ -12,7 +12,7 @@ import io
 import os
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple, TextIO
 
 from ..core.errors import AutodiffError, ExpressionError, UsageError
@@ -62,12 +62,12 @@ class Progress:
 
     DELAY = 1.0  # seconds before it appears: short runs stay silent
 
-    def __init__(self, source: str, stream: Any) -> None:
+    def __init__(self, source: str, tell: Callable[[], int] | None) -> None:
         self.enabled = sys.stderr.isatty()
         self.start = time.monotonic()
         self.count = 0
         self.shown = False
-        self.raw = getattr(stream, "buffer", None)
+        self.tell = tell  # bytes of the source read so far
         try:
             self.total = os.path.getsize(source) if source != "-" else 0
         except OSError:
@@ -78,9 +78,9 @@ class Progress:
         if not self.enabled or time.monotonic() - self.start < self.DELAY:
             return
         text = f"autodiff: {self.count:,} points"
-        if self.total and self.raw is not None:
+        if self.total and self.tell is not None:
             with contextlib.suppress(OSError, ValueError):
-                text += f" ({min(self.raw.tell() / self.total, 1.0):.0%})"
+                text += f" ({min(self.tell() / self.total, 1.0):.0%})"
         sys.stderr.write(f"\r{text}\x1b[K")
         sys.stderr.flush()
         self.shown = True
@@ -132,6 +132,26 @@ def point_reader(
     return points.PointReader(
         stream, kind, variables, defaults, max_line_length=max_line_length, name=name
     )
+
+
+def chunks_of(reader: Any, threads: int | None) -> tuple[Iterable[Any], Callable[[], int] | None]:
+    """The reader's chunks, and how far into its source they are read.
+
+    A reader of text gives them from a second process, which reads and
+    parses the next chunks while this one computes and writes
+    (features/read_ahead.py), when a second core is there for it:
+    ``--threads 1`` keeps the whole run on one.
+    """
+    from ..core.expression import available_cores
+    from ..features.points import PointReader
+    from ..features.read_ahead import ReadAhead, can_fork
+
+    raw = getattr(getattr(reader, "stream", None), "buffer", None)
+    tell = raw.tell if raw is not None else None
+    if isinstance(reader, PointReader) and (threads or available_cores()) > 1 and can_fork():
+        ahead = ReadAhead(reader, tell)
+        return ahead, ahead.tell
+    return reader, tell
 
 
 @contextlib.contextmanager

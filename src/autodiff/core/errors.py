@@ -8,12 +8,26 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from .safe_text import excerpt, visible
 
 
 class AutodiffError(Exception):
     """Base of every error autodiff raises on purpose."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled as it stands, not rebuilt through __init__ (whose arguments
+        # differ from ``args`` in most subclasses): a stream's records are read
+        # in a second process (features/read_ahead.py) and their errors sent back.
+        return (_rebuilt, (type(self), self.args, self.__dict__))
+
+
+def _rebuilt(kind: type[AutodiffError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    error = kind.__new__(kind, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class ExpressionError(AutodiffError):

@@ -1,0 +1,188 @@
+"""A stream's chunks read in a forked child (features/read_ahead.py): the same
+chunks, errors and output as one process, errors that cross the pipe intact,
+and a child that never outlives the run."""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from autodiff.core import errors
+from autodiff.features import points
+from autodiff.features.lines import LineTooLong, RecordError
+from autodiff.features.read_ahead import ReadAhead
+from conftest import cli_env, run_cli
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="read-ahead needs os.fork")
+
+# Plain lines (the fast path), then quoted fields, bad numbers, a short row
+# and a line past the limit (the careful path), over several chunks.
+ROWS = (
+    [f"{i * 0.37 - 5},{i % 7 - 3.5},p{i}\n" for i in range(700)]
+    + ['1,"2",quoted\n', "x,1,bad number\n", "1\n", "9" * 300 + ",1,long\n", "2,-0,zero\n"]
+    + [f"{i * 1e-7},{-i}e3,q{i}\n" for i in range(500)]
+)
+TEXT = "x,y,name\n" + "".join(ROWS)
+
+
+def reader(text: str = TEXT) -> points.PointReader:
+    return points.PointReader(
+        io.StringIO(text, newline=""), "csv", ["x", "y"], {}, chunk_size=128, max_line_length=200
+    )
+
+
+def described(chunk: points.PointChunk) -> tuple[object, ...]:
+    return (
+        chunk.columns,
+        list(chunk.lines),
+        [list(f) for f in chunk.fields],
+        {n: v.tobytes() for n, v in chunk.values.items()},  # bit for bit, NaN and -0 too
+        {i: (type(e), str(e), e.__dict__) for i, e in chunk.errors.items()},
+    )
+
+
+def test_the_child_gives_the_chunks_one_process_reads():
+    alone = [described(c) for c in reader()]
+    ahead = [described(c) for c in ReadAhead(reader())]
+    assert len(alone) > 5 and ahead == alone
+    kinds = {kind for c in alone for kind, _, _ in c[4].values()}
+    assert LineTooLong in kinds and RecordError in kinds
+
+
+def test_the_position_comes_from_the_child():
+    data = ("x,y,name\n" + "".join(ROWS * 60)).encode()  # more than one block read
+    stream = io.BytesIO(data)
+    text = io.TextIOWrapper(stream, newline="")
+    source = points.PointReader(text, "csv", ["x", "y"], {}, chunk_size=4096)
+    ahead = ReadAhead(source, stream.tell)
+    seen = [ahead.tell() for _ in ahead]
+    assert seen[-1] == len(data) and seen == sorted(seen) and seen[0] < len(data)
+    assert stream.tell() < len(data)  # this process never read on
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        errors.UsageError("plain", parameter="wrt", detail="why"),
+        errors.MissingValueError("x", ["a", "b"]),
+        errors.UnknownVariableError("z", ["x", "y"]),
+        errors.LimitError("too many", "max_nodes"),
+        errors.ExpressionError("unexpected", "1 +", 3),
+        errors.MarkedError("marked", "a b", 2),
+        errors.EvaluationError.of_value("log", [-1.0], "is undefined"),
+        LineTooLong("the line is longer than 5 characters", "max_line_length"),
+        RecordError("expected 2 fields, got 1"),
+    ],
+)
+def test_errors_cross_the_pipe_as_they_were(error):
+    back = pickle.loads(pickle.dumps(error, pickle.HIGHEST_PROTOCOL))
+    assert type(back) is type(error)
+    assert (str(back), back.args, back.__dict__) == (str(error), error.args, error.__dict__)
+
+
+def failing_after(count: int):
+    yield from range(count)
+    raise errors.MissingValueError("y", ["x"])
+
+
+def test_an_error_in_the_child_is_raised_here_after_the_chunks_before_it():
+    got = []
+    with pytest.raises(errors.MissingValueError) as caught:
+        for item in ReadAhead(failing_after(3)):
+            got.append(item)
+    assert got == [0, 1, 2] and "y" in str(caught.value)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # reaped
+
+
+def test_a_child_that_is_killed_is_an_error_not_a_hang():
+    def endless():
+        yield os.getpid()
+        while True:
+            yield 0
+
+    ahead = iter(ReadAhead(endless()))
+    child = next(ahead)
+    assert child != os.getpid()
+    os.kill(child, signal.SIGKILL)
+    with pytest.raises(errors.UsageError, match="stopped unexpectedly"):
+        for _ in ahead:
+            pass
+
+
+def test_stopping_early_takes_the_child_down():
+    def endless():
+        yield os.getpid()
+        while True:
+            yield np.zeros(1000)
+
+    ahead = iter(ReadAhead(endless()))
+    child = next(ahead)
+    next(ahead)
+    ahead.close()  # what a loop left by an exception does
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+    with pytest.raises(ProcessLookupError):
+        os.kill(child, 0)
+
+
+CSV_ARGS = ["grad", "sin(x*y) + log(x)", "--format", "csv"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "tsv"])
+def test_the_command_writes_the_same_bytes_with_one_core_or_two(tmp_path, fmt):
+    """Records, error records, messages on stderr and the exit status: --threads
+    1 reads in this process, the default (two cores here) in a child."""
+    source = tmp_path / "points.csv"
+    source.write_text("x,y,name\n" + "".join(ROWS * 60))  # 72,000 rows: two chunks
+    runs = [
+        run_cli("grad", "sin(x*y) + log(x)", "--points", str(source), "--format", fmt, *extra)
+        for extra in (["--threads", "1"], ["--threads", "2"], [])
+    ]
+    assert runs[0].returncode == 2 and "line 703: error" in runs[0].stderr
+    for run in runs[1:]:
+        assert (run.returncode, run.stdout, run.stderr) == (
+            runs[0].returncode,
+            runs[0].stdout,
+            runs[0].stderr,
+        )
+
+
+def test_a_pipe_read_ahead_keeps_every_record_in_order():
+    rows = "".join(f"{i},{i % 5}\n" for i in range(1, 150_001))
+    run = run_cli(*CSV_ARGS, "--points", "-", input="x,y\n" + rows)
+    assert run.returncode == 0, run.stderr
+    out = run.stdout.splitlines()
+    assert len(out) == 150_001 and [line.split(",")[0] for line in out[1:]] == [
+        str(i) for i in range(1, 150_001)
+    ]
+
+
+def test_ctrl_c_while_the_child_reads_a_slow_pipe_leaves_no_process():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "autodiff", *CSV_ARGS, "--points", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=cli_env(),
+        start_new_session=True,  # the signal goes to its group, as a terminal's would
+    )
+    assert process.stdin is not None
+    process.stdin.write(b"x,y\n1,2\n")
+    process.stdin.flush()
+    time.sleep(1.5)  # started, forked, the child blocked on the pipe
+    os.killpg(process.pid, signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err
+    assert b"Traceback" not in err
+    time.sleep(0.2)
+    with pytest.raises(ProcessLookupError):
+        os.killpg(process.pid, 0)  # the group is empty: no child left behind
