@@ -413,9 +413,6 @@ class DelimitedWriter(StreamWriter):
         size = len(batch)
         if not size:
             return
-        errors = [""] * size
-        for i, message in batch.errors.items():
-            errors[i] = message
         from .numbers import number_rows  # streams only: one point never loads orjson
 
         d = self.delimiter
@@ -432,14 +429,21 @@ class DelimitedWriter(StreamWriter):
         if records is None:
             text += "\0" + "\0".join(map("\0".join, batch.fields))
         if needs_quoting(text, d):
+            errors = [batch.errors.get(i, "") for i in range(size)]
             tails = ([*row.split(d), e] for row, e in zip(numbers, errors, strict=True))
             rows = ([*f, *tail] for f, tail in zip(batch.fields, tails, strict=True))
             self.out.write(rows_text(rows, d))
         else:
-            leading = records if records is not None else map(d.join, batch.fields)
-            self.out.write(
-                "\n".join(map(d.join, zip(leading, numbers, errors, strict=True))) + "\n"
-            )
+            # Each row is four pieces, laid side by side in one list by slices
+            # and joined once: a join per row was a fifth of a million-row run.
+            ends = [d + "\n"] * size
+            for i, message in batch.errors.items():
+                ends[i] = d + message + "\n"
+            pieces = [d] * (4 * size)
+            pieces[0::4] = records if records is not None else list(map(d.join, batch.fields))
+            pieces[2::4] = numbers
+            pieces[3::4] = ends
+            self.out.write("".join(pieces))
 
 
 def _texts(numbers: Sequence[float | None], errors: Mapping[int, str]) -> list[str]:
