@@ -76,6 +76,17 @@ def test_floats_are_written_as_repr_writes_them(seed):
     assert all(rows[i] == "\t\t" for i in failed) and rows[1] == want[1].replace(",", "\t")
 
 
+def test_rows_at_the_bounds_of_repr_exponents_are_spelled_as_repr():
+    """number_rows mends only rows with a number near where repr starts writing
+    an exponent: each bound, a step either side, and their negatives."""
+    bounds = [1e-5, 1e-4, 1e-3, 1e15, 1e16, 1e17, 5e-324, 2.2250738585072014e-308, 1.7e308]
+    near = [b2 for b in bounds for b2 in (np.nextafter(b, 0), b, np.nextafter(b, np.inf))]
+    values = np.array([*near, *(-v for v in near), 0.0, -0.0, 1.0])
+    columns = [values, np.roll(values, 1), np.full(len(values), 2.5)]
+    want = [",".join(map(repr, row)) for row in zip(*(c.tolist() for c in columns), strict=True)]
+    assert number_rows(columns, ",") == want
+
+
 NUMBERS = ["1", "-0", "0", "2.5", "1e5", "-3E-7", ".5", "5.", "+1", " 2", "1_0", "٣", "nan", "inf"]
 NUMBERS += ["", "true", "null", "0x1", "1e999", "12345678901234567890123", "[1]", "1 2"]
 TEXTS = ["a", "", " b ", "x y", "é", "[1]"]

@@ -67,6 +67,12 @@ class SplitRecords(Sequence[Sequence[str]]):
         self.records = records
         self.delimiter = delimiter
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Sent from the reading process (read_ahead.py) as one text, which is
+        # copied whole, not as a million strings pickled one by one; a record
+        # holds no line end, so splitting the text gives them back.
+        return (_split_records, ("\n".join(self.records), self.delimiter))
+
     def __len__(self) -> int:
         return len(self.records)
 
@@ -77,6 +83,10 @@ class SplitRecords(Sequence[Sequence[str]]):
 
     def __iter__(self) -> Iterator[Sequence[str]]:
         return (r.split(self.delimiter) for r in self.records)
+
+
+def _split_records(text: str, delimiter: str) -> SplitRecords:
+    return SplitRecords(text.split("\n") if text else [], delimiter)
 
 
 @dataclass

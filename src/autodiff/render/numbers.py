@@ -108,7 +108,14 @@ def number_rows(columns: Sequence[Any], delimiter: str, failed: Sequence[int] = 
         text = orjson.dumps(matrix, option=orjson.OPT_SERIALIZE_NUMPY).decode()[2:-2]
         if "null" in text:
             text = text.replace("null", "")
-        rows = _split_as_repr(text, "],[")
+        rows = text.split("],[")
+        # The numbers are at hand: the rows to mend are those with a number
+        # that repr writes with an exponent (below 1e-4, from 1e16; the bounds
+        # here are wider), found in numpy rather than by scanning the text.
+        size = np.abs(matrix)
+        odd = ((size < 1e-3) & (matrix != 0)) | (size >= 1e15)
+        for i in np.flatnonzero(odd.any(axis=1)).tolist():
+            rows[i] = _mend(rows[i])
         if delimiter != ",":
             rows = [r.replace(",", delimiter) for r in rows]
     if failed:
