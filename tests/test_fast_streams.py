@@ -87,6 +87,18 @@ def test_rows_at_the_bounds_of_repr_exponents_are_spelled_as_repr():
     assert number_rows(columns, ",") == want
 
 
+def test_records_whose_field_counts_make_up_for_each_other_are_errors(cli):
+    """Three fields then one add up to two records of two: each is still wrong."""
+    run = cli("grad", "x+y", "--points", "-", "--format", "csv", input="x,y\n1,2,3\n4\n5,6\n")
+    assert run.returncode == 2
+    assert run.stdout.splitlines()[1:] == [
+        '1,2,,,,"expected 2 fields, got 3"',
+        '4,,,,,"expected 2 fields, got 1"',
+        "5,6,11.0,1.0,1.0,",
+    ]
+    assert "line 2: error: expected 2 fields, got 3" in run.stderr
+
+
 NUMBERS = ["1", "-0", "0", "2.5", "1e5", "-3E-7", ".5", "5.", "+1", " 2", "1_0", "٣", "nan", "inf"]
 NUMBERS += ["", "true", "null", "0x1", "1e999", "12345678901234567890123", "[1]", "1 2"]
 TEXTS = ["a", "", " b ", "x y", "é", "[1]"]

@@ -16,7 +16,7 @@ import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import chain, islice
+from itertools import chain, islice, repeat
 from operator import itemgetter
 from types import MappingProxyType
 from typing import Any, Literal, TextIO
@@ -325,9 +325,11 @@ class PointReader:
             return None
         if max(map(len, records)) > csv.field_size_limit():  # the csv module's refusal decides
             return None
-        flat = d.join(records).split(d)
-        if len(flat) != len(records) * width:
+        # Each record its own count of fields: the chunk's total alone would
+        # pass "1,2,3" then "4" as two records of two fields.
+        if set(map(str.count, records, repeat(d))) != {width - 1}:
             return None
+        flat = d.join(records).split(d)
         values: dict[str, Any] = {}
         for name in self.variables:
             if name in self.columns:
