@@ -104,13 +104,13 @@ NUMBERS += ["", "true", "null", "0x1", "1e999", "12345678901234567890123", "[1]"
 TEXTS = ["a", "", " b ", "x y", "é", "[1]"]
 
 
-def chunks_both_ways(text: str, variables, defaults):
+def chunks_both_ways(text: str, variables, defaults, fmt: str = "csv"):
     """The chunks as read, and as the csv module's path alone reads them; and
     how many chunks the plain path read."""
     taken = []
 
     def read(fast: bool):
-        reader = points.PointReader(io.StringIO(text, newline=""), "csv", variables, defaults)
+        reader = points.PointReader(io.StringIO(text, newline=""), fmt, variables, defaults)
         plain = reader._unquoted
         if fast:
             reader._unquoted = lambda *args: taken.append(plain(*args)) or taken[-1]
@@ -131,15 +131,26 @@ def assert_same_chunks(fast, slow, text):
 
 
 @pytest.mark.parametrize("seed", extended(list(range(40)), keep=12))
-def test_a_plain_chunk_reads_as_the_csv_module_reads_it(seed):
+@pytest.mark.parametrize("shape", ["x,y,note", "x,y", "y,x", "x\ty"])
+def test_a_plain_chunk_reads_as_the_csv_module_reads_it(seed, shape):
+    """With a column of text, and with every column a variable (read whole)."""
     rng = random.Random(seed)
+    d = "\t" if "\t" in shape else ","
     rows = []
     for _ in range(rng.randrange(1, 30)):
         pick = NUMBERS if rng.random() < 0.2 else NUMBERS[:6]
-        rows.append([rng.choice(pick), rng.choice(pick), rng.choice(TEXTS)])
-    text = "x,y,note\n" + "\n".join(",".join(r) for r in rows) + rng.choice(["", "\n"])
-    fast, slow, _ = chunks_both_ways(text, ["x", "y"], {"y": 7.0} if seed % 2 else {})
+        rows.append([rng.choice(pick), rng.choice(pick), rng.choice(TEXTS)][: shape.count(d) + 1])
+    text = shape + "\n" + "\n".join(d.join(r) for r in rows) + rng.choice(["", "\n"])
+    fmt = "tsv" if d == "\t" else "csv"
+    fast, slow, _ = chunks_both_ways(text, ["x", "y"], {"y": 7.0} if seed % 2 else {}, fmt)
     assert_same_chunks(fast, slow, text)
+
+
+def test_a_comma_in_tsv_or_an_empty_last_field_is_no_number_when_read_whole():
+    for text, fmt in [("x\ty\n1,5\t2\n3\t4\n", "tsv"), ("x,y\n1,2\n3,\n", "csv")]:
+        fast, slow, _ = chunks_both_ways(text, ["x", "y"], {}, fmt)
+        assert_same_chunks(fast, slow, text)
+        assert list(fast[0].errors) == ([0] if fmt == "tsv" else [1])
 
 
 # Spellings the plain path reads itself: signed and padded zeros among them.
@@ -147,10 +158,13 @@ PLAIN = ["1", "-0", " -0", "-0 ", "-0.0", "0", "2.5", "1e5", "-3E-7", " 4", "1E+
 
 
 @pytest.mark.parametrize("seed", range(10))
-def test_the_plain_path_reads_what_the_csv_module_reads(seed):
+@pytest.mark.parametrize("note", [True, False])
+def test_the_plain_path_reads_what_the_csv_module_reads(seed, note):
     rng = random.Random(seed)
-    rows = [[rng.choice(PLAIN), rng.choice(PLAIN), rng.choice(TEXTS)] for _ in range(40)]
-    text = "x,y,note\n" + "\n".join(",".join(r) for r in rows) + "\n"
+    rows = [[rng.choice(PLAIN), rng.choice(PLAIN), rng.choice(TEXTS)][: 3 if note else 2]
+            for _ in range(40)]  # fmt: skip
+    header = "x,y,note" if note else "x,y"
+    text = header + "\n" + "\n".join(",".join(r) for r in rows) + "\n"
     fast, slow, plain = chunks_both_ways(text, ["x", "y"], {})
     assert plain == len(fast) == 1  # the plain path read it, and read it the same
     assert_same_chunks(fast, slow, text)

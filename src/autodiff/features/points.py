@@ -329,16 +329,28 @@ class PointReader:
         # pass "1,2,3" then "4" as two records of two fields.
         if set(map(str.count, records, repeat(d))) != {width - 1}:
             return None
-        flat = d.join(records).split(d)
         values: dict[str, Any] = {}
-        for name in self.variables:
-            if name in self.columns:
-                numbers = _plain_numbers(flat[self.columns.index(name) :: width])
-                if numbers is None:
-                    return None
-                values[name] = numbers
-            else:
-                values[name] = np.full(len(records), self.defaults[name])
+        if set(self.columns) <= set(self.variables):
+            # Every column a number: the whole chunk is read in one call, its
+            # line ends and delimiters made commas, without splitting a field.
+            body = joined.replace("\n", d).rstrip(d)  # an empty last field: a count amiss
+            body = body if d == "," else body.replace(d, ",")  # a comma in TSV: also amiss
+            numbers = _json_numbers(body, _Fields(records, d, width))
+            if numbers is None:
+                return None
+            table = numbers.reshape(len(records), width)
+            for name in self.variables:
+                values[name] = np.ascontiguousarray(table[:, self.columns.index(name)])
+        else:
+            flat = d.join(records).split(d)
+            for name in self.variables:
+                if name in self.columns:
+                    numbers = _plain_numbers(flat[self.columns.index(name) :: width])
+                    if numbers is None:
+                        return None
+                    values[name] = numbers
+                else:
+                    values[name] = np.full(len(records), self.defaults[name])
         starts = list(range(first, first + len(records)))
         return PointChunk(self.columns, starts, SplitRecords(records, d), values)
 
@@ -539,9 +551,13 @@ def _plain_numbers(texts: list[str]) -> Any:
     finite number in JSON's spelling of decimals, which float() reads to the
     same float (but for the sign of a zero, mended here); None otherwise,
     for the careful path."""
+    return _json_numbers(",".join(texts), texts)
+
+
+def _json_numbers(joined: str, texts: Sequence[str]) -> Any:
+    """``_plain_numbers`` of ``texts``, given them joined by commas."""
     if orjson is None or not texts:
         return None
-    joined = ",".join(texts)
     if joined.translate(_NOT_NUMBER):
         return None
     try:
@@ -556,6 +572,21 @@ def _plain_numbers(texts: list[str]) -> Any:
         if "-" in texts[i]:
             numbers[i] = float(texts[i])
     return numbers
+
+
+class _Fields(Sequence[str]):
+    """The fields of records of ``width`` fields each, by their place in the
+    chunk: split only for the few that are asked for (zeros, for their sign)."""
+
+    def __init__(self, records: list[str], delimiter: str, width: int) -> None:
+        self.records, self.delimiter, self.width = records, delimiter, width
+
+    def __len__(self) -> int:
+        return len(self.records) * self.width
+
+    def __getitem__(self, i: Any) -> Any:
+        row, column = divmod(i, self.width)
+        return self.records[row].split(self.delimiter)[column]
 
 
 class _NotJson(ValueError):
