@@ -142,7 +142,7 @@ def test_the_command_writes_the_same_bytes_with_one_core_or_two(tmp_path, fmt):
     """Records, error records, messages on stderr and the exit status: --threads
     1 reads in this process, the default (two cores here) in a child."""
     source = tmp_path / "points.csv"
-    source.write_text("x,y,name\n" + "".join(ROWS * 60))  # 72,000 rows: two chunks
+    source.write_text("x,y,name\n" + "".join(ROWS * 60))  # 72,000 rows: three chunks
     runs = [
         run_cli("grad", "sin(x*y) + log(x)", "--points", str(source), "--format", fmt, *extra)
         for extra in (["--threads", "1"], ["--threads", "2"], [])

@@ -16,9 +16,12 @@ from typing import Any
 from ..core.errors import MissingValueError, UsageError
 from ..core.safe_text import excerpt, visible
 from .lines import RecordError
-from .points import CHUNK_SIZE, PointChunk
+from .points import PointChunk
 
 INSTALL = "pip install 'autodiff-cli[parquet]'"
+# Rows per batch read, and so per row group written: Parquet readers favour
+# large row groups, and a batch is columns in C, not text.
+BATCH_ROWS = 2**16
 
 
 def pyarrow() -> Any:
@@ -42,7 +45,7 @@ class ParquetPoints:
         variables: Sequence[str],
         defaults: Mapping[str, float],
         texts: bool = True,
-        chunk_size: int = CHUNK_SIZE,
+        chunk_size: int = BATCH_ROWS,
     ) -> None:
         pa = pyarrow()
         self.path = path

@@ -39,9 +39,11 @@ from ..core.expression import Expression
 from ..core.safe_text import excerpt
 from .lines import MAX_LINE_LENGTH, BlockLines, LongLine, RecordError
 
-# Records per chunk: big enough that per-chunk overheads vanish, small enough
-# that a chunk's arrays stay in the cache (benchmarks/pipelines.py).
-CHUNK_SIZE = 2**16
+# Records per chunk of text: big enough that per-chunk overheads vanish,
+# small enough that a chunk's texts and arrays stay in the cache. With the
+# read-ahead, 2**15 ran a million rows in 0.71 s where 2**16 took 0.93 s
+# (2**13 and 2**14: as 2**15; benchmarks/pipelines.py).
+CHUNK_SIZE = 2**15
 # Lines a chunk reads past its end to close a quoted field (docs/pipelines.md).
 MAX_QUOTED_LINES = 1000
 # Arrays and objects within each other in one JSON record: deeper would
