@@ -183,13 +183,17 @@ def command_line(sizes: list[int], repeat: int, folder: Path, fmt: str) -> list[
 
 # autodiff's own peak RSS: VmHWM belongs to the process image, while
 # ru_maxrss would also count this (much larger) process, which it forked from.
+# The process that reads ahead (a forked child, reaped before the exit) is
+# reported apart: RUSAGE_CHILDREN's peak is that of the largest child.
 PEAK_RSS = textwrap.dedent(
     """
-    import atexit, sys
+    import atexit, resource, sys
     def report():
         for line in open("/proc/self/status"):
             if line.startswith("VmHWM"):
                 sys.stderr.write(line)
+        child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        sys.stderr.write(f"child: {child} kB\\n")
     atexit.register(report)
     from autodiff.cli import main
     main(sys.argv[1:])
@@ -217,8 +221,11 @@ def streaming(sizes: list[int]) -> list[list[str]]:
         assert generator.stdout is not None
         generator.stdout.close()
         generator.wait()
-        kib = int(cli.stderr.split()[-2])  # "VmHWM:   71376 kB"
-        table.append([f"{n:.0e}", f"{kib / 1024:.0f} MiB", f"{elapsed:.1f} s"])
+        words = cli.stderr.split()  # "VmHWM:   71376 kB" "child: 70000 kB"
+        kib, child = int(words[-5]), int(words[-2])
+        table.append(
+            [f"{n:.0e}", f"{kib / 1024:.0f} MiB", f"{child / 1024:.0f} MiB", f"{elapsed:.1f} s"]
+        )
     return table
 
 
@@ -273,8 +280,9 @@ def main() -> None:
             )
             header = ["rows", "autodiff", "per row", peer, "per row", "speed-up"]
             print(markdown(header, command_line(sizes, args.repeat, Path(folder), fmt)) + "\n")
-    print("Streaming from a pipe (peak RSS of autodiff):\n")
-    print(markdown(["rows", "peak RSS", "time"], streaming(sizes_of(args.stream))))
+    print("Streaming from a pipe (peak RSS of autodiff, and of its reading process):\n")
+    header = ["rows", "peak RSS", "reading process", "time"]
+    print(markdown(header, streaming(sizes_of(args.stream))))
 
 
 if __name__ == "__main__":
