@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -163,19 +164,39 @@ def test_a_pipe_read_ahead_keeps_every_record_in_order():
     ]
 
 
+def group(leader: int) -> list[int]:
+    """The processes of ``leader``'s process group, from /proc."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2 :].split()
+            if int(fields[2]) == leader and fields[0] != "Z":
+                found.append(int(entry))
+    return found
+
+
 def test_ctrl_c_while_the_child_reads_a_slow_pipe_leaves_no_process():
     process = subprocess.Popen(
         [sys.executable, "-m", "autodiff", *CSV_ARGS, "--points", "-"],
         stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,  # never full: the run is never held up by it
         stderr=subprocess.PIPE,
         env=cli_env(),
         start_new_session=True,  # the signal goes to its group, as a terminal's would
     )
     assert process.stdin is not None
-    process.stdin.write(b"x,y\n1,2\n")
+    # More than a block (the header is read with the first one): the fork
+    # comes after it, and the child then waits on the open pipe.
+    process.stdin.write(b"x,y\n" + b"1,2\n" * 400_000)
     process.stdin.flush()
-    time.sleep(1.5)  # started, forked, the child blocked on the pipe
+    deadline = time.monotonic() + 20
+    while len(group(process.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)  # started and forked: the child blocks on the pipe
+    assert len(group(process.pid)) == 2
     os.killpg(process.pid, signal.SIGINT)
     _, err = process.communicate(timeout=30)
     assert process.returncode == 130, err
