@@ -4,7 +4,8 @@ A stream of a million records writes three million numbers; ``repr`` costs
 about 0.5 µs each, a third of the whole run. orjson writes the same
 shortest round-trip digits in C, a chunk's numbers in one call. Two of its
 spellings differ from ``repr``'s (``1e-7`` for ``1e-07``, ``0.000015`` for
-``1.5e-05``); the few numbers that have them are found with ``str.find``
+``1.5e-05``); the few numbers that have them are found (with ``str.find``
+in a list of numbers, from the numbers themselves in the rows of a matrix)
 and mended, so a number reads the same in every output of the tool.
 Without orjson, ``repr`` itself.
 """
