@@ -182,3 +182,23 @@ def test_the_tables_run_as_lark_runs_them(seed):
             theirs = _outcome(lark.parse, text)
             assert ours[0].replace("lark.exceptions.", "") == theirs[0], text
             assert ours == theirs, text
+
+
+def test_the_code_alone_parses_with_the_tables_it_ships(tmp_path):
+    """src/ copied without grammars/ beside it (no expr.lark to compare the
+    tables with) still parses: the tables were compiled from the grammar."""
+    import shutil
+    import subprocess
+    import sys
+
+    from conftest import SRC, cli_env
+
+    shutil.copytree(SRC / "autodiff", tmp_path / "autodiff", ignore=shutil.ignore_patterns("*.pyc"))
+    run = subprocess.run(
+        [sys.executable, "-m", "autodiff", "grad", "4*x**2 - 2*x + 5", "--at", "x=3"],
+        capture_output=True,
+        text=True,
+        env={**cli_env(), "PYTHONPATH": str(tmp_path)},
+        timeout=60,
+    )
+    assert (run.returncode, run.stdout, run.stderr) == (0, "value\t35.0\nd/dx\t22.0\n", "")

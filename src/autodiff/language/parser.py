@@ -301,7 +301,10 @@ def _tables(builder: _Builder) -> Tables:
     from . import grammar_tables
     from .lalr import Tables
 
-    grammar = grammar_path().read_text(encoding="utf-8")
+    try:
+        grammar = grammar_path().read_text(encoding="utf-8")
+    except OSError:  # no grammar beside the code (src/ copied alone): the tables hold it
+        grammar = grammar_tables.GRAMMAR
     if grammar == grammar_tables.GRAMMAR:
         return Tables(grammar_tables.DATA, grammar_tables.MEMO, builder)
     from lark import Lark
