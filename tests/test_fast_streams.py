@@ -146,11 +146,29 @@ def test_a_plain_chunk_reads_as_the_csv_module_reads_it(seed, shape):
     assert_same_chunks(fast, slow, text)
 
 
-def test_a_comma_in_tsv_or_an_empty_last_field_is_no_number_when_read_whole():
-    for text, fmt in [("x\ty\n1,5\t2\n3\t4\n", "tsv"), ("x,y\n1,2\n3,\n", "csv")]:
-        fast, slow, _ = chunks_both_ways(text, ["x", "y"], {}, fmt)
-        assert_same_chunks(fast, slow, text)
-        assert list(fast[0].errors) == ([0] if fmt == "tsv" else [1])
+@pytest.mark.parametrize(
+    ("text", "fmt", "failed"),
+    [
+        ("x\ty\n1,5\t2\n3\t4\n", "tsv", [0]),
+        ("x,y\n1,2\n3,\n", "csv", [1]),
+        ("x,y\n1,2\n3,", "csv", [1]),
+        # A comma in one field and an empty last field: one number too many
+        # and one too few, which must not make up for each other.
+        ("x\ty\n1,5\t2\n3\t\n", "tsv", [0, 1]),
+        ("x\ty\n1,5\t2\n3\t", "tsv", [0, 1]),
+    ],
+)
+def test_a_comma_in_tsv_or_an_empty_last_field_is_no_number_when_read_whole(text, fmt, failed):
+    fast, slow, _ = chunks_both_ways(text, ["x", "y"], {}, fmt)
+    assert_same_chunks(fast, slow, text)
+    assert list(fast[0].errors) == failed
+
+
+def test_a_variable_without_a_column_takes_its_default_when_read_whole():
+    text = "x,y\n1,2\n3,4\n"
+    fast, slow, plain = chunks_both_ways(text, ["x", "y", "z"], {"z": 1.5})
+    assert plain == 1 and fast[0].values["z"].tolist() == [1.5, 1.5]
+    assert_same_chunks(fast, slow, text)
 
 
 # Spellings the plain path reads itself: signed and padded zeros among them.

@@ -119,6 +119,57 @@ def test_a_child_that_is_killed_is_an_error_not_a_hang():
             pass
 
 
+def test_a_child_killed_in_the_middle_of_a_message_is_an_error_too():
+    def dies_while_sending():
+        import threading
+
+        yield os.getpid()
+        # Killed (as by the OOM killer) while its next message is half in the pipe.
+        threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGKILL)).start()
+        yield b"x" * 10_000_000
+
+    ahead = iter(ReadAhead(dies_while_sending()))
+    next(ahead)
+    time.sleep(0.8)  # the pipe is full and the child dead before this reads on
+    with pytest.raises(errors.UsageError, match="stopped unexpectedly"):
+        next(ahead)
+
+
+PARENT = """
+import os, sys, time
+from autodiff.features.read_ahead import ReadAhead
+
+def endless():
+    yield os.getpid()
+    while True:
+        time.sleep(0.05)  # a source that never ends, as `tail -f`
+    yield None
+
+for child in ReadAhead(endless()):
+    print(child, flush=True)
+"""
+
+
+def test_the_child_ends_when_its_parent_is_killed_outright():
+    """SIGKILL runs no clean-up in the parent; the child must not read on for ever."""
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True, env=cli_env()
+    )
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    parent.kill()
+    parent.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    os.kill(child, signal.SIGKILL)
+    pytest.fail("the reading child outlived its parent")
+
+
 def test_stopping_early_takes_the_child_down():
     def endless():
         yield os.getpid()

@@ -335,14 +335,24 @@ class PointReader:
         if set(self.columns) <= set(self.variables):
             # Every column a number: the whole chunk is read in one call, its
             # line ends and delimiters made commas, without splitting a field.
-            body = joined.replace("\n", d).rstrip(d)  # an empty last field: a count amiss
-            body = body if d == "," else body.replace(d, ",")  # a comma in TSV: also amiss
+            # Only the last line end goes (an empty last field then leaves a
+            # trailing comma, which is no JSON), and a comma in TSV is no number.
+            body = joined[:-1] if joined[-1:] == "\n" else joined
+            if d != "," and "," in body:
+                return None
+            body = body.replace("\n", ",")
+            if d != ",":
+                body = body.replace(d, ",")
             numbers = _json_numbers(body, _Fields(records, d, width))
             if numbers is None:
                 return None
             table = numbers.reshape(len(records), width)
             for name in self.variables:
-                values[name] = np.ascontiguousarray(table[:, self.columns.index(name)])
+                values[name] = (
+                    np.ascontiguousarray(table[:, self.columns.index(name)])
+                    if name in self.columns
+                    else np.full(len(records), self.defaults[name])
+                )
         else:
             flat = d.join(records).split(d)
             for name in self.variables:

@@ -49,10 +49,11 @@ class ReadAhead(Generic[T]):
         for stream in (sys.stdout, sys.stderr):  # nothing buffered is written twice
             with contextlib.suppress(OSError, ValueError):
                 stream.flush()
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the child's coverage is not collected
             os.close(read_end)
-            self._send(write_end)
+            self._send(write_end, parent)
         os.close(write_end)
         finished = False
         try:
@@ -66,7 +67,8 @@ class ReadAhead(Generic[T]):
                         finished = True
                         raise payload
                     yield payload
-        except EOFError:  # the child died without a word (killed, out of memory)
+        except (EOFError, pickle.UnpicklingError):  # the child died (killed, out of
+            # memory): between messages, or in the middle of one
             raise UsageError("the process reading the points stopped unexpectedly") from None
         finally:
             if not finished:  # stopped early: an error, Ctrl-C, a closed stdout
@@ -74,11 +76,17 @@ class ReadAhead(Generic[T]):
                     os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
 
-    def _send(self, fd: int) -> None:  # pragma: no cover - runs in the child
+    def _send(self, fd: int, parent: int) -> None:  # pragma: no cover - runs in the child
         code = 0
         try:
             # Ctrl-C reaches both processes: the parent answers it and stops this one.
             signal.signal(signal.SIGINT, signal.SIG_IGN)
+            # A parent killed outright (SIGKILL, or SIGHUP to it alone) runs no
+            # clean-up: the kernel ends this child then, which could otherwise
+            # read a `tail -f` forever.
+            _end_with_parent()
+            if os.getppid() != parent:  # it died before that was set
+                return
             # stdout is the parent's: this process writes only to the pipe.
             os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
             with os.fdopen(fd, "wb") as pipe:
@@ -103,6 +111,21 @@ class ReadAhead(Generic[T]):
             return self.position()
         except (OSError, ValueError):
             return 0
+
+
+def _end_with_parent() -> None:  # pragma: no cover - runs in the child
+    """Ask Linux to send this process SIGKILL when its parent dies (elsewhere: nothing)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+
+
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 def _portable(error: Exception) -> Exception:  # pragma: no cover - runs in the child
