@@ -331,7 +331,8 @@ class PointReader:
         # pass "1,2,3" then "4" as two records of two fields.
         if set(map(str.count, records, repeat(d))) != {width - 1}:
             return None
-        values: dict[str, Any] = {}
+        present = [name for name in self.variables if name in self.columns]
+        read: dict[str, Any] = {}
         if set(self.columns) <= set(self.variables):
             # Every column a number: the whole chunk is read in one call, its
             # line ends and delimiters made commas, without splitting a field.
@@ -347,22 +348,19 @@ class PointReader:
             if numbers is None:
                 return None
             table = numbers.reshape(len(records), width)
-            for name in self.variables:
-                values[name] = (
-                    np.ascontiguousarray(table[:, self.columns.index(name)])
-                    if name in self.columns
-                    else np.full(len(records), self.defaults[name])
-                )
+            for name in present:
+                read[name] = np.ascontiguousarray(table[:, self.columns.index(name)])
         else:
             flat = d.join(records).split(d)
-            for name in self.variables:
-                if name in self.columns:
-                    numbers = _plain_numbers(flat[self.columns.index(name) :: width])
-                    if numbers is None:
-                        return None
-                    values[name] = numbers
-                else:
-                    values[name] = np.full(len(records), self.defaults[name])
+            for name in present:
+                numbers = _plain_numbers(flat[self.columns.index(name) :: width])
+                if numbers is None:
+                    return None
+                read[name] = numbers
+        values = {
+            name: read[name] if name in read else np.full(len(records), self.defaults[name])
+            for name in self.variables
+        }
         starts = list(range(first, first + len(records)))
         return PointChunk(self.columns, starts, SplitRecords(records, d), values)
 
