@@ -28,8 +28,11 @@ T = TypeVar("T")
 
 def can_fork() -> bool:
     """Whether a child can take the reader: a POSIX fork, from a process with
-    one thread (a fork copies no other thread, nor anything it had locked)."""
-    return hasattr(os, "fork") and threading.active_count() == 1
+    one thread (a fork copies no other thread, nor anything it had locked).
+    Not on macOS, where system libraries a process has touched (numpy's
+    Accelerate among them) are not safe to use after a fork, and where
+    Python's own multiprocessing stopped forking for that reason."""
+    return hasattr(os, "fork") and sys.platform != "darwin" and threading.active_count() == 1
 
 
 class ReadAhead(Generic[T]):
