@@ -145,3 +145,26 @@ def test_an_input_column_named_like_an_output_column_is_refused(column: str, fmt
     assert result.stderr.startswith(
         f"autodiff: error: the input column '{column}' has the name of an output column"
     )
+
+
+NAMED_FAILURE = """
+import autodiff.cli as cli
+
+def fails(args):
+    raise FileNotFoundError(2, "No such file or directory", "/gone/\\x1b[2Jdata")
+
+cli._run = fails
+cli.main(["grad", "x"])
+"""
+
+
+def test_an_os_error_on_a_named_file_names_it_rather_than_output() -> None:
+    """Files report their own errors; one that slips through is still named,
+    escaped, and not blamed on standard output."""
+    result = subprocess.run(
+        [sys.executable, "-c", NAMED_FAILURE], capture_output=True, text=True, env=cli_env()
+    )
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "autodiff: error: cannot use /gone/\\x1b[2Jdata: No such file or directory"
+    ]

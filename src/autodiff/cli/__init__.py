@@ -302,9 +302,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(ExitStatus.BROKEN_PIPE)
     except OSError as error:
         # Every file the tool reads or writes by name reports its own errors;
-        # what reaches here is standard output failing (a full disk, a closed descriptor).
+        # what reaches here is standard output failing (a full disk, a closed
+        # descriptor), or, against that rule, a named file: then it is named.
         silence_stdout()
-        print(f"autodiff: error: cannot write output: {error.strerror or error}", file=sys.stderr)
+        name = error.filename  # str or bytes as the call was given it (None: no file)
+        if isinstance(name, (str, bytes, os.PathLike)):
+            name = os.fsdecode(name)
+        what = "write output" if name is None else f"use {visible(str(name))}"
+        print(f"autodiff: error: cannot {what}: {error.strerror or error}", file=sys.stderr)
         sys.exit(ExitStatus.ERROR)
     except Exception as error:  # a bug: one line, and the traceback only when asked for
         silence_stdout()
